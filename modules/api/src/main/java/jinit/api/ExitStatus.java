@@ -1,0 +1,21 @@
+package jinit.api;
+
+/** How a process ended: an exit code, or death by a signal. */
+public sealed interface ExitStatus {
+    record Code(int code) implements ExitStatus {}
+
+    record Signaled(int signal, boolean coreDumped) implements ExitStatus {}
+
+    /** Whether this counts as success: only exit code 0. */
+    default boolean succeeded() {
+        return this instanceof Code(int code) && code == 0;
+    }
+
+    /** What a shell would report: the code, or 128 + the signal. */
+    default int shellStatus() {
+        return switch (this) {
+            case Code(int code) -> code;
+            case Signaled(int signal, boolean ignored) -> 128 + signal;
+        };
+    }
+}
