@@ -1,0 +1,127 @@
+# Shared helpers for the scripts in jlink/, rootfs/ and qemu/. Source it; do not run it.
+#
+# Everything downloaded goes under $JINIT_CACHE (default: <repo>/.cache, which git ignores):
+#   $JINIT_CACHE/trixie/apt/         private apt state (lists, etc/sources.list); never the host's
+#   $JINIT_CACHE/trixie/debs/<arch>/ downloaded .deb files
+#   $JINIT_CACHE/trixie/<arch>/...   extracted trees (JDK, sysroot, kernel)
+
+JINIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JINIT_CACHE="${JINIT_CACHE:-$JINIT_ROOT/.cache}"
+# One fixed timestamp for every file in every archive we write, so that the same inputs give the same bytes.
+# The default is the date in the root pom's project.build.outputTimestamp, which Maven uses for the jars.
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}"
+export SOURCE_DATE_EPOCH
+
+log() { printf '%s: %s\n' "${LOG_TAG:-$(basename "$0")}" "$*" >&2; }
+die() { printf '%s: error: %s\n' "${LOG_TAG:-$(basename "$0")}" "$*" >&2; exit 1; }
+need() { # need TOOL PACKAGE: fail early with the fix when a host tool is missing
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found; run jlink/install-host-deps (or apt-get install $2)"
+}
+
+# Architecture names: Debian's (amd64, arm64) and the kernel's / GNU's (x86_64, aarch64).
+deb_arch() {
+  case "$1" in
+    host) deb_arch "$(uname -m)" ;;
+    x86_64 | amd64) echo amd64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) die "unknown architecture '$1' (use x86_64 or aarch64)" ;;
+  esac
+}
+gnu_arch() {
+  case "$(deb_arch "$1")" in
+    amd64) echo x86_64 ;;
+    arm64) echo aarch64 ;;
+  esac
+}
+
+# The Debian mirror this machine already uses, so that the fetches go where the host's apt goes.
+debian_mirror() {
+  if [ -n "${JINIT_DEBIAN_MIRROR:-}" ]; then echo "$JINIT_DEBIAN_MIRROR"; return; fi
+  local m
+  m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
+        | awk '/^URIs:/ {u=$2} /^Suites:/ && u ~ /\/debian\/?$/ {print u; exit}')"
+  [ -n "$m" ] || m="$(grep -hsE '^deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+        | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) {print $i; exit}}' | head -n1)"
+  [ -n "$m" ] || die "cannot find the Debian mirror in /etc/apt; set JINIT_DEBIAN_MIRROR to its URL"
+  echo "${m%/}"
+}
+
+# apt-get / apt-cache with a private configuration for Debian trixie (amd64 and arm64).
+# Dir::State::status=/dev/null makes apt see an empty system, so it never consults or touches the host's packages.
+TRIXIE_APT_DIR="$JINIT_CACHE/trixie/apt"
+trixie_apt_opts() {
+  printf '%s\n' \
+    -o "Dir::Etc::SourceList=$TRIXIE_APT_DIR/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o "Dir::State::Lists=$TRIXIE_APT_DIR/lists" -o "Dir::Cache=$TRIXIE_APT_DIR/cache" \
+    -o Dir::State::status=/dev/null -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+    -o APT::Architectures=amd64,arm64 -o APT::Sandbox::User=root -o Acquire::Retries=3
+}
+trixie_apt() { # trixie_apt apt-get|apt-cache ARGS...
+  local tool="$1"; shift
+  local -a opts; mapfile -t opts < <(trixie_apt_opts)
+  "$tool" "${opts[@]}" "$@"
+}
+# Refresh the package lists when missing or older than a day (JINIT_APT_REFRESH=1 forces it).
+trixie_update() {
+  need apt-get apt
+  [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] \
+    || die "/usr/share/keyrings/debian-archive-keyring.gpg missing; apt-get install debian-archive-keyring"
+  mkdir -p "$TRIXIE_APT_DIR/lists/partial" "$TRIXIE_APT_DIR/cache/archives/partial"
+  local src="deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) trixie main"
+  if [ "$(cat "$TRIXIE_APT_DIR/sources.list" 2>/dev/null)" != "$src" ]; then
+    echo "$src" > "$TRIXIE_APT_DIR/sources.list"
+    rm -f "$TRIXIE_APT_DIR/updated"
+  fi
+  if [ "${JINIT_APT_REFRESH:-0}" = 1 ] || [ -z "$(find "$TRIXIE_APT_DIR/updated" -mmin -1440 2>/dev/null)" ]; then
+    log "apt-get update (private trixie lists in $TRIXIE_APT_DIR)"
+    trixie_apt apt-get -q update >&2 || die "apt-get update for trixie failed; is the Debian mirror reachable?"
+    touch "$TRIXIE_APT_DIR/updated"
+  fi
+}
+
+# trixie_download ARCH PKG...: downloads the current trixie version of each package (for Debian arch ARCH)
+# into $JINIT_CACHE/trixie/debs/ARCH, reusing files already there, and prints the .deb paths, one a line.
+trixie_download() {
+  local arch; arch="$(deb_arch "$1")"; shift
+  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg file
+  mkdir -p "$dir"
+  trixie_update
+  for pkg in "$@"; do
+    case "$pkg" in *:*) ;; *) pkg="$pkg:$arch" ;; esac
+    file="$(trixie_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Filename: //p' | head -n1)"
+    [ -n "$file" ] || die "package $pkg is not in trixie"
+    file="$dir/$(basename "$file")"
+    if [ ! -s "$file" ]; then
+      log "downloading $pkg"
+      rm -rf "$dir/.partial" && mkdir "$dir/.partial"
+      (cd "$dir/.partial" && trixie_apt apt-get -q download "$pkg" >&2) || die "apt-get download $pkg failed"
+      # apt-get names the file with the epoch (1%3a1.37...); keep it under the pool's name instead.
+      mv "$dir/.partial/"*.deb "$file" && rmdir "$dir/.partial"
+    fi
+    echo "$file"
+  done
+}
+
+# trixie_closure ARCH PKG...: the packages these depend on (recursively, no recommends), including themselves.
+trixie_closure() {
+  local arch; arch="$(deb_arch "$1")"; shift
+  trixie_update
+  local -a pkgs=("${@/%/:$arch}")
+  # apt-cache names packages of the native architecture without a suffix and the others as NAME:ARCH.
+  local keep="s/:$arch\$//p"
+  [ "$arch" = "$(dpkg --print-architecture)" ] && keep='/:/!p'
+  trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+      --no-replaces --no-enhances "${pkgs[@]}" \
+    | grep -v '^[ <]' | sed -n "$keep" | sort -u
+}
+
+# Rewrite absolute symlinks inside an extracted tree so that they point inside the tree (dpkg -x keeps them absolute).
+relink_absolute() {
+  local root="$1" link target
+  find "$root" -type l -print0 | while IFS= read -r -d '' link; do
+    target="$(readlink "$link")"
+    case "$target" in
+      /*) ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$root$target")" "$link" ;;
+    esac
+  done
+}
