@@ -125,3 +125,26 @@ relink_absolute() {
     esac
   done
 }
+
+is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+# patch_for_sysroot TREE SYSROOT: make the ELF files of TREE (a trixie JDK or an image linked from one) run on
+# this older host: executables get SYSROOT's ld.so as interpreter, and every object gets SYSROOT's library
+# folder on its RUNPATH, after its own $ORIGIN entries, so that the JDK's own libraries still come first.
+patch_for_sysroot() {
+  local tree="$1" sysroot="$2" libdir interp f rp
+  need patchelf patchelf
+  libdir="$(echo "$sysroot"/usr/lib/*-linux-gnu)"
+  interp="$(ls "$libdir"/ld-linux*.so.* | head -n1)"
+  find "$tree" -type f \( -name '*.so' -o -perm -u+x \) ! -name '*.jmod' -print0 | while IFS= read -r -d '' f; do
+    is_elf "$f" || continue
+    rp="$(patchelf --print-rpath "$f")"
+    case ":$rp:" in *":$libdir:"*) continue ;; esac
+    patchelf --set-rpath "${rp:+$rp:}$libdir" "$f"
+    if patchelf --print-interpreter "$f" >/dev/null 2>&1; then patchelf --set-interpreter "$interp" "$f"; fi
+  done
+  # The sysroot's own libraries (libstdc++ needs libm and libgcc_s) must find each other, not the host's.
+  for f in "$libdir"/libstdc++.so.6.* "$libdir"/libgcc_s.so.1 "$libdir"/libz.so.1.*; do
+    patchelf --set-rpath "$libdir" "$f"
+  done
+}
