@@ -1,0 +1,43 @@
+package jinit.posix;
+
+import jinit.posix.ffi.LibC;
+
+/** A child that ended and is still a zombie until {@link #reap()}. */
+public final class ChildExit {
+    private static final int WNOHANG = 1;
+
+    private final LibC libc;
+    private final int pid;
+    private final WaitStatus status;
+    private boolean reaped;
+
+    ChildExit(LibC libc, int pid, WaitStatus status) {
+        this.libc = libc;
+        this.pid = pid;
+        this.status = status;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    public WaitStatus status() {
+        return status;
+    }
+
+    /**
+     * Releases the zombie, after which the kernel may hand its pid to a new process. Idempotent;
+     * the reaper calls it after the listener in any case.
+     */
+    public synchronized void reap() {
+        if (!reaped) {
+            reaped = true;
+            libc.waitpid(pid, 0, WNOHANG);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ChildExit[pid=" + pid + ", status=" + status + "]";
+    }
+}

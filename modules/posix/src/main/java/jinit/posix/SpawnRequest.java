@@ -1,0 +1,76 @@
+package jinit.posix;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything needed to start one process; nothing is taken implicitly from the JVM except what the
+ * stdio fields say to inherit.
+ *
+ * @param path        absolute path of the executable, already resolved (no PATH search)
+ * @param argv        the arguments, argv[0] included
+ * @param envp        the complete environment as "K=V" strings
+ * @param cwd         working directory, or null to keep the JVM's
+ * @param credentials identity to run as, or null to stay root
+ * @param stdin       parent fd to become fd 0, or {@link #DEV_NULL} or {@link #INHERIT}; likewise stdout, stderr
+ * @param passFds     parent fds that become 3, 4, 5... in order; every other fd is closed in the child
+ */
+public record SpawnRequest(
+        String path,
+        List<String> argv,
+        List<String> envp,
+        String cwd,
+        Credentials credentials,
+        int stdin,
+        int stdout,
+        int stderr,
+        List<Integer> passFds) {
+
+    /** Open /dev/null for this stdio fd. */
+    public static final int DEV_NULL = -1;
+    /** Keep the JVM's own fd 0, 1 or 2. */
+    public static final int INHERIT = -2;
+
+    public SpawnRequest {
+        Objects.requireNonNull(path, "path");
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path must be absolute: " + path);
+        }
+        argv = List.copyOf(argv);
+        envp = List.copyOf(envp);
+        passFds = List.copyOf(passFds);
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("argv must hold at least argv[0]");
+        }
+        // C strings end at the first NUL, so one inside would silently cut the value short.
+        requireNoNul("path", path);
+        requireNoNul("cwd", cwd);
+        argv.forEach(a -> requireNoNul("argv", a));
+        envp.forEach(e -> requireNoNul("envp", e));
+        requireStdio("stdin", stdin);
+        requireStdio("stdout", stdout);
+        requireStdio("stderr", stderr);
+        for (int fd : passFds) {
+            if (fd < 0) {
+                throw new IllegalArgumentException("passFds holds a negative fd: " + fd);
+            }
+        }
+    }
+
+    /** Runs {@code argv} as root with an empty environment, stdio on /dev/null, in the JVM's cwd. */
+    public static SpawnRequest of(String path, List<String> argv) {
+        return new SpawnRequest(path, argv, List.of(), null, null, DEV_NULL, DEV_NULL, DEV_NULL, List.of());
+    }
+
+    private static void requireNoNul(String field, String value) {
+        if (value != null && value.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException(field + " contains a NUL character");
+        }
+    }
+
+    private static void requireStdio(String field, int fd) {
+        if (fd < INHERIT) {
+            throw new IllegalArgumentException(field + " must be an fd, DEV_NULL or INHERIT: " + fd);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package jinit.posix;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import jinit.posix.ffi.LibC;
+import jnr.ffi.LastError;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+
+/** The {@link Reaper}: one platform thread blocked in waitid(P_ALL, WEXITED | WNOWAIT). */
+final class WaitidReaper implements Reaper {
+    private static final int P_ALL = 0;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+    // siginfo_t is 128 bytes on x86_64 and aarch64; these offsets hold on both.
+    private static final int SIGINFO_SIZE = 128;
+    private static final int SI_CODE = 8;
+    private static final int SI_PID = 16;
+    private static final int SI_STATUS = 24;
+    private static final int CLD_EXITED = 1;
+    private static final int CLD_KILLED = 2;
+    private static final int CLD_DUMPED = 3;
+    // Spawner.spawn wakes us at once; the timeout only covers children nobody announced.
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final LibC libc;
+    private final Runtime runtime;
+    private final LongAdder orphans = new LongAdder();
+    private volatile Thread thread;
+
+    WaitidReaper(LibC libc, Runtime runtime) {
+        this.libc = libc;
+        this.runtime = runtime;
+    }
+
+    @Override
+    public synchronized void start(ChildExitListener listener) {
+        if (thread != null) {
+            throw new IllegalStateException("the reaper is already running");
+        }
+        Pointer siginfo = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
+        thread = Thread.ofPlatform().name("jinit-reaper").daemon(true).unstarted(() -> run(listener, siginfo));
+        thread.start();
+    }
+
+    @Override
+    public void childrenMayExist() {
+        Thread t = thread;
+        if (t != null) {
+            // The permit outlives a wake-up that comes before the reaper parks, so none is lost.
+            LockSupport.unpark(t);
+        }
+    }
+
+    @Override
+    public long orphansReaped() {
+        return orphans.sum();
+    }
+
+    private void run(ChildExitListener listener, Pointer siginfo) {
+        while (true) {
+            try {
+                reapNext(listener, siginfo);
+            } catch (Throwable t) {
+                // PID 1 must keep reaping whatever happens, or zombies pile up for good.
+                System.err.println("jinit-reaper: " + t);
+                t.printStackTrace();
+                LockSupport.parkNanos(this, IDLE_NANOS);
+            }
+        }
+    }
+
+    private void reapNext(ChildExitListener listener, Pointer siginfo) {
+        siginfo.putInt(SI_PID, 0);
+        if (libc.waitid(P_ALL, 0, siginfo.address(), WEXITED | WNOWAIT) != 0) {
+            int errno = LastError.getLastError(runtime);
+            switch (errno) {
+                case Errno.ECHILD -> LockSupport.parkNanos(this, IDLE_NANOS);
+                case Errno.EINTR -> {}
+                default -> {
+                    System.err.println("jinit-reaper: waitid: " + libc.strerror(errno) + " (" + Errno.name(errno) + ")");
+                    LockSupport.parkNanos(this, IDLE_NANOS);
+                }
+            }
+            return;
+        }
+        int pid = siginfo.getInt(SI_PID);
+        if (pid == 0) {
+            return;
+        }
+        int status = siginfo.getInt(SI_STATUS);
+        ChildExit exit = new ChildExit(libc, pid, switch (siginfo.getInt(SI_CODE)) {
+            case CLD_EXITED -> new WaitStatus.Exited(status);
+            case CLD_KILLED -> new WaitStatus.Killed(status, false);
+            case CLD_DUMPED -> new WaitStatus.Killed(status, true);
+            default -> throw new IllegalStateException("waitid reported si_code "
+                    + siginfo.getInt(SI_CODE) + " for pid " + pid + " without WSTOPPED or WCONTINUED");
+        });
+        boolean claimed = false;
+        try {
+            claimed = listener.childExited(exit);
+        } catch (Throwable t) {
+            System.err.println("jinit-reaper: listener failed for " + exit + ": " + t);
+            t.printStackTrace();
+        } finally {
+            exit.reap();
+        }
+        if (!claimed) {
+            orphans.increment();
+        }
+    }
+}

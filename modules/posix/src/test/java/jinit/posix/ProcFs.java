@@ -1,0 +1,63 @@
+package jinit.posix;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Reads what the kernel says about a process. */
+final class ProcFs {
+    private ProcFs() {}
+
+    /** The fields of /proc/PID/stat after "(comm)": [0] is state, [1] ppid, [2] pgrp, [3] session; null if gone. */
+    static String[] statFields(Path stat) throws IOException {
+        String text;
+        try {
+            text = Files.readString(stat);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        return text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
+    }
+
+    static String[] stat(int pid) throws IOException {
+        return statFields(Path.of("/proc/" + pid + "/stat"));
+    }
+
+    /** /proc/PID/status as a map of "Uid" -> "0\t0\t0\t0". */
+    static Map<String, String> status(Path file) throws IOException {
+        Map<String, String> fields = new TreeMap<>();
+        for (String line : Files.readAllLines(file)) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
+            }
+        }
+        return fields;
+    }
+
+    static Map<String, String> status(int pid) throws IOException {
+        return status(Path.of("/proc/" + pid + "/status"));
+    }
+
+    /** Where an fd points, e.g. "pipe:[1234]" or "/dev/null". */
+    static String fdTarget(int pid, int fd) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/" + fd)).toString();
+    }
+
+    static String ownFdTarget(int fd) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+    }
+
+    /** The open flags of an fd, from /proc/PID/fdinfo/FD (octal there). */
+    static int fdFlags(int pid, int fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).trim(), 8);
+            }
+        }
+        throw new IOException("no flags in fdinfo " + pid + "/" + fd);
+    }
+}
