@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
@@ -118,6 +119,8 @@ public final class Posix {
      * or on a non-blocking fd.
      */
     public int read(int fd, byte[] buffer, int offset, int length) throws PosixException {
+        // The kernel writes up to `length` bytes into jnr's copy, which is only as long as the array.
+        Objects.checkFromIndexSize(offset, length, buffer.length);
         while (true) {
             byte[] target = offset == 0 ? buffer : new byte[length];
             long n = libc.read(fd, target, length);
@@ -136,6 +139,7 @@ public final class Posix {
 
     /** Writes all of {@code buffer[offset..offset+length]}, retrying short writes; blocks like {@link #read}. */
     public void write(int fd, byte[] buffer, int offset, int length) throws PosixException {
+        Objects.checkFromIndexSize(offset, length, buffer.length);
         byte[] rest = Arrays.copyOfRange(buffer, offset, offset + length);
         while (rest.length > 0) {
             long n = libc.write(fd, rest, rest.length);

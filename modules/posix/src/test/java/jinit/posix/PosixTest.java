@@ -77,6 +77,18 @@ class PosixTest {
     }
 
     @Test
+    void readAndWriteRejectRangesOutsideTheArray() throws Exception {
+        FdPair pipe = POSIX.pipe();
+        try {
+            assertThrows(IndexOutOfBoundsException.class, () -> POSIX.read(pipe.readFd(), new byte[4], 0, 5));
+            assertThrows(IndexOutOfBoundsException.class, () -> POSIX.write(pipe.writeFd(), new byte[4], 2, 3));
+        } finally {
+            POSIX.close(pipe.readFd());
+            POSIX.close(pipe.writeFd());
+        }
+    }
+
+    @Test
     void pipeEndsAreCloseOnExec() throws Exception {
         FdPair pipe = POSIX.pipe();
         assertNotEquals(0, ProcFs.fdFlags(POSIX.getpid(), pipe.readFd()) & O_CLOEXEC_OCTAL_IN_FDINFO);
