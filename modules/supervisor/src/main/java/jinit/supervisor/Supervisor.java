@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -31,6 +33,8 @@ public final class Supervisor {
     private final InstantSource clock;
     private final int maxJobs;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever a job's process ends. */
+    private final Condition exited = lock.newCondition();
     /** Insertion order is start order: GET /jobs lists oldest first. */
     private final LinkedHashMap<String, JobRecord> jobs = new LinkedHashMap<>();
     private final Map<Integer, JobRecord> byPid = new HashMap<>();
@@ -61,21 +65,28 @@ public final class Supervisor {
         return launch(id, spec);
     }
 
+    /** PUT with a launch the caller prepared itself, e.g. one that shares init's stdio. */
+    public Job put(String id, JobSpec spec, ProcessBackend.PreparedLaunch prepared) throws JobException {
+        if (!JobId.isValid(id)) throw new IllegalArgumentException("invalid job id");
+        return launch(id, spec, prepared);
+    }
+
     private Job launch(String requestedId, JobSpec spec) throws JobException {
+        if (requestedId != null) refuseIfRunning(requestedId); // a conflict outranks a spec that cannot start
         String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
-        ProcessBackend.PreparedLaunch prepared;
         try {
-            prepared = backend.prepare(idForPrepare, spec);
+            return launch(requestedId, spec, backend.prepare(idForPrepare, spec));
         } catch (LaunchException e) {
             throw new JobException(Reason.CANNOT_START, e.getMessage());
         }
+    }
+
+    private Job launch(String requestedId, JobSpec spec, ProcessBackend.PreparedLaunch prepared) throws JobException {
         lock.lock();
         try {
             if (!acceptingJobs) throw new JobException(Reason.SHUTTING_DOWN, "init is shutting down and starts no new jobs");
             JobRecord existing = requestedId == null ? null : jobs.get(requestedId);
-            if (existing != null && existing.state instanceof JobState.Running(int pid)) {
-                throw new JobException(Reason.CONFLICT, "job '" + requestedId + "' is running (pid " + pid + "); stop it first");
-            }
+            if (existing != null) refuseIfRunning(existing);
             if (existing == null && jobs.size() >= maxJobs) {
                 throw new JobException(Reason.FULL, "the job table is full (" + maxJobs + " jobs); delete ended jobs first");
             }
@@ -93,6 +104,22 @@ public final class Supervisor {
             return job.snapshot;
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void refuseIfRunning(String id) throws JobException {
+        lock.lock();
+        try {
+            JobRecord existing = jobs.get(id);
+            if (existing != null) refuseIfRunning(existing);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void refuseIfRunning(JobRecord job) throws JobException {
+        if (job.state instanceof JobState.Running(int pid)) {
+            throw new JobException(Reason.CONFLICT, "job '" + job.id + "' is running (pid " + pid + "); stop it first");
         }
     }
 
@@ -160,10 +187,7 @@ public final class Supervisor {
     public void delete(String id) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            if (job.state instanceof JobState.Running(int pid)) {
-                throw new JobException(Reason.CONFLICT, "job '" + id + "' is running (pid " + pid + "); stop it first");
-            }
+            refuseIfRunning(require(id));
             jobs.remove(id);
         } finally {
             lock.unlock();
@@ -194,6 +218,7 @@ public final class Supervisor {
             }
             job.exited(status, clock.instant());
             ended = job.snapshot;
+            exited.signalAll();
         } finally {
             lock.unlock();
         }
@@ -210,6 +235,40 @@ public final class Supervisor {
                 if (job.state instanceof JobState.Running(int pid)) pids.addFirst(pid);
             }
             return pids;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sends a signal to the process group of every running job, newest first. Jobs start in a session
+     * of their own, so the group holds the job and whatever it forked.
+     */
+    public void signalAllRunning(int signal) {
+        lock.lock();
+        try {
+            for (int pid : runningPidsNewestFirst()) {
+                try {
+                    backend.signal(-pid, signal);
+                } catch (LaunchException e) {
+                    // The group may be gone already while the leader is an unreaped zombie.
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until no job is running; false if the timeout passed first. */
+    public boolean awaitNoneRunning(long timeoutMillis) throws InterruptedException {
+        long remaining = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        lock.lock();
+        try {
+            while (!byPid.isEmpty()) {
+                if (remaining <= 0) return false;
+                remaining = exited.awaitNanos(remaining);
+            }
+            return true;
         } finally {
             lock.unlock();
         }

@@ -1,0 +1,139 @@
+package jinit.boot;
+
+import jinit.api.ExitStatus;
+import jinit.api.Job;
+import jinit.api.JobSpec;
+import jinit.api.Signal;
+import jinit.http.ApiServer;
+import jinit.posix.Accounts;
+import jinit.posix.Posix;
+import jinit.posix.PosixException;
+import jinit.posix.SpawnRequest;
+import jinit.supervisor.JobException;
+import jinit.supervisor.Supervisor;
+
+import java.net.InetSocketAddress;
+import java.time.InstantSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * PID 1. In order: take over stdio and the filesystems (as PID 1), start the reaper, serve the API,
+ * hand the rest of boot to the next command, then wait for signals. It never returns as PID 1:
+ * init exiting panics the kernel.
+ */
+public final class Main {
+    /** The id the next command runs under, so a boot script can find itself in GET /jobs. */
+    static final String BOOT_JOB_ID = "boot";
+    /** A cap on the job table; nothing is evicted when it is full. */
+    static final int MAX_JOBS = 4096;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        Thread.setDefaultUncaughtExceptionHandler((thread, error) ->
+                Console.log("uncaught in " + thread.getName() + ": " + error));
+        Options options;
+        try {
+            options = Options.parse(Arrays.asList(args), System.getenv());
+        } catch (Options.UsageException e) {
+            System.err.println((e.getMessage() == null ? "" : "jinit: " + e.getMessage() + "\n") + Options.USAGE);
+            if (Posix.load().getpid() != 1) System.exit(e.getMessage() == null ? 0 : 2);
+            options = new Options(Options.DEFAULT_BIND, Options.DEFAULT_PORT, true, List.of());
+        }
+        try {
+            run(options);
+        } catch (Throwable e) {
+            Console.log("fatal: " + e);
+            if (Posix.load().getpid() != 1) System.exit(1);
+        }
+        if (Posix.load().getpid() == 1) {
+            Console.log("init has nothing left to do but reap; staying up");
+            while (true) LockSupport.park();
+        }
+    }
+
+    private static void run(Options options) throws Exception {
+        Posix posix = Posix.load();
+        boolean pid1 = posix.getpid() == 1;
+        if (pid1) {
+            Pid1.prepareSystem(posix);
+        } else {
+            try {
+                posix.setChildSubreaper(); // orphans of our jobs come back to us, not to the real init
+            } catch (PosixException e) {
+                Console.log("could not become a subreaper: " + e.getMessage());
+            }
+        }
+
+        Map<String, String> environment = System.getenv();
+        PosixProcesses processes = new PosixProcesses(posix, new Accounts(), environment);
+        Supervisor supervisor = new Supervisor(processes, InstantSource.system(), MAX_JOBS);
+        posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
+
+        Shutdown shutdown = new Shutdown(posix, supervisor, pid1);
+        installSignalHandlers(shutdown, pid1);
+
+        ApiServer server = ApiServer.start(new InetSocketAddress(options.bind(), options.port()), supervisor);
+        InetSocketAddress address = server.address();
+        Console.log("serving the API on http://" + address.getAddress().getHostAddress() + ":" + address.getPort()
+                + " (pid " + posix.getpid() + ")");
+
+        if (options.nextCommand().isEmpty()) return;
+        boolean exitWithBootJob = !pid1 && !options.stay();
+        AtomicBoolean bootEnded = new AtomicBoolean();
+        supervisor.onJobExit(job -> {
+            if (!job.id().equals(BOOT_JOB_ID) || !bootEnded.compareAndSet(false, true)) return;
+            ExitStatus exit = ((jinit.api.JobState.Exited) job.state()).exit();
+            Console.log("boot job ended: " + describe(exit));
+            if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, exit.shellStatus(), "the end of the boot job");
+        });
+        startBootJob(processes, supervisor, options.nextCommand(), exitWithBootJob, shutdown);
+    }
+
+    private static void startBootJob(PosixProcesses processes, Supervisor supervisor, List<String> command,
+                                     boolean exitWithBootJob, Shutdown shutdown) {
+        JobSpec spec = JobSpec.of(command.getFirst(), command.subList(1, command.size()).toArray(String[]::new));
+        try {
+            // The boot job is the one that talks to the user: it gets init's own stdin, stdout and stderr.
+            var launch = processes.prepare(spec, SpawnRequest.INHERIT, SpawnRequest.INHERIT, SpawnRequest.INHERIT);
+            Job job = supervisor.put(BOOT_JOB_ID, spec, launch);
+            if (job.state() instanceof jinit.api.JobState.Running(int pid)) {
+                Console.log("boot job started: " + String.join(" ", command) + " (pid " + pid + ")");
+            }
+        } catch (JobException | jinit.supervisor.LaunchException e) {
+            Console.log("could not start the boot job: " + e.getMessage());
+            // 127 is what a shell answers for a command it cannot run.
+            if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, 127, "a boot job that could not start");
+        }
+    }
+
+    private static String describe(ExitStatus exit) {
+        return switch (exit) {
+            case ExitStatus.Code(int code) -> "exit code " + code;
+            case ExitStatus.Signaled(int signal, boolean core) -> "killed by SIG" + Signal.name(signal) + (core ? " (core dumped)" : "");
+        };
+    }
+
+    /**
+     * As PID 1, follow busybox init and erlinit: USR1 halts, USR2 and PWR power off, TERM and INT
+     * (ctrl-alt-del) reboot. Elsewhere TERM, INT and HUP stop every job and exit.
+     */
+    private static void installSignalHandlers(Shutdown shutdown, boolean pid1) {
+        Map<String, Shutdown.Action> actions = pid1
+                ? Map.of("USR1", Shutdown.Action.HALT, "USR2", Shutdown.Action.POWER_OFF, "PWR", Shutdown.Action.POWER_OFF,
+                        "TERM", Shutdown.Action.REBOOT, "INT", Shutdown.Action.REBOOT)
+                : Map.of("TERM", Shutdown.Action.EXIT, "INT", Shutdown.Action.EXIT, "HUP", Shutdown.Action.EXIT);
+        actions.forEach((name, action) -> {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal ->
+                        shutdown.request(action, 0, "SIG" + name));
+            } catch (IllegalArgumentException e) {
+                Console.log("cannot handle SIG" + name + ": " + e.getMessage());
+            }
+        });
+    }
+}

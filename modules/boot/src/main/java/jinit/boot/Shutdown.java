@@ -1,0 +1,137 @@
+package jinit.boot;
+
+import jinit.api.Signal;
+import jinit.posix.Posix;
+import jinit.posix.PosixException;
+import jinit.posix.RebootCommand;
+import jinit.supervisor.Supervisor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+/**
+ * The orderly end: refuse new jobs, stop jobs newest first, then everything else, reap, sync, and
+ * either reboot(2) (as PID 1) or exit (elsewhere). Each step is logged so a hang shows where it is.
+ */
+final class Shutdown {
+    /** How long jobs get between TERM and KILL. */
+    static final long JOB_STOP_TIMEOUT_MS = 10_000;
+    /** How long stray processes (orphans, daemons) get between TERM and KILL. */
+    static final long STRAY_STOP_TIMEOUT_MS = 2_000;
+
+    enum Action { HALT, POWER_OFF, REBOOT, EXIT }
+
+    private final Posix posix;
+    private final Supervisor supervisor;
+    private final boolean pid1;
+    private final String selfPid;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    Shutdown(Posix posix, Supervisor supervisor, boolean pid1) {
+        this.posix = posix;
+        this.supervisor = supervisor;
+        this.pid1 = pid1;
+        this.selfPid = Integer.toString(posix.getpid());
+    }
+
+    /** Starts the shutdown on its own thread; later requests are ignored. */
+    void request(Action action, int exitStatus, String reason) {
+        if (!started.compareAndSet(false, true)) {
+            Console.log("shutdown already in progress; ignoring " + reason);
+            return;
+        }
+        Thread.ofPlatform().name("jinit-shutdown").start(() -> run(action, exitStatus, reason));
+    }
+
+    private void run(Action action, int exitStatus, String reason) {
+        try {
+            Console.log("shutdown (" + action.name().toLowerCase().replace('_', ' ') + ") requested by " + reason);
+            supervisor.stopAccepting();
+            Console.log("step 1/5: refusing new jobs");
+            Console.log("step 2/5: stopping jobs (TERM, KILL after " + JOB_STOP_TIMEOUT_MS + " ms)");
+            supervisor.signalAllRunning(Signal.TERM);
+            if (!supervisor.awaitNoneRunning(JOB_STOP_TIMEOUT_MS)) {
+                Console.log("jobs still running after " + JOB_STOP_TIMEOUT_MS + " ms; sending KILL");
+                supervisor.signalAllRunning(Signal.KILL);
+                supervisor.awaitNoneRunning(STRAY_STOP_TIMEOUT_MS);
+            }
+            if (pid1) {
+                Console.log("step 3/5: TERM to every remaining process");
+                killAll(Signal.TERM);
+                if (!awaitNoChildren(STRAY_STOP_TIMEOUT_MS)) {
+                    Console.log("processes remain; sending KILL");
+                    killAll(Signal.KILL);
+                }
+            }
+            Console.log("step 4/5: reaping");
+            awaitNoChildren(STRAY_STOP_TIMEOUT_MS);
+            Console.log("step 5/5: sync");
+            posix.sync();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            Console.log("shutdown step failed, carrying on: " + e);
+        }
+        finish(action, exitStatus);
+    }
+
+    private void finish(Action action, int exitStatus) {
+        if (!pid1) {
+            Console.log("exiting with status " + exitStatus);
+            System.exit(exitStatus);
+        }
+        RebootCommand command = switch (action) {
+            case HALT -> RebootCommand.HALT;
+            case POWER_OFF, EXIT -> RebootCommand.POWER_OFF;
+            case REBOOT -> RebootCommand.RESTART;
+        };
+        Console.log("reboot(" + command + ")");
+        try {
+            posix.reboot(command);
+        } catch (PosixException e) {
+            Console.log("reboot failed: " + e.getMessage() + "; staying up");
+        }
+    }
+
+    private void killAll(int signal) {
+        try {
+            posix.kill(-1, signal); // as PID 1: every process but init itself
+        } catch (PosixException e) {
+            // ESRCH: nothing left to signal.
+        }
+    }
+
+    private boolean awaitNoChildren(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (childCount() > 0) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    /** Children of init, zombies included, from /proc: the reaper owns waitpid, so count instead. */
+    private long childCount() {
+        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            return entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> selfPid.equals(parentPid(p)))
+                    .count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static String parentPid(Path process) {
+        try {
+            String stat = Files.readString(process.resolve("stat"));
+            // The command name may contain spaces and parentheses; fields resume after the last ')'.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return fields[1];
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package jinit.supervisor;
+
+import jinit.api.ExitStatus;
+import jinit.api.Job;
+import jinit.api.JobSpec;
+import jinit.api.JobState;
+import jinit.supervisor.JobException.Reason;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Random sequences of API actions and process exits, run against the supervisor with a simulated
+ * process table and checked step by step against a plain model of what the API promises.
+ */
+class SupervisorProperties {
+
+    sealed interface Action {
+        record Post(String exec) implements Action {}
+        record Put(String id, String exec) implements Action {}
+        record Signal(String id, int signal) implements Action {}
+        record Delete(String id) implements Action {}
+        /** The process behind the n-th live pid (modulo the count) ends. */
+        record Exit(int which, int code) implements Action {}
+        /** The reaper reports a process no job owns. */
+        record Orphan() implements Action {}
+    }
+
+    /** What the model knows about a job. */
+    record ModelJob(boolean running, Integer exitCode) {}
+
+    private static final List<String> IDS = List.of("a", "b", "c", "web", "db");
+    private static final List<String> EXECS = List.of("/bin/sleep", "/bin/sleep", "/bin/sleep",
+            SimulatedProcesses.MISSING, SimulatedProcesses.EXITS_AT_ONCE);
+
+    @Provide
+    Arbitrary<List<Action>> actions() {
+        Arbitrary<String> ids = Arbitraries.of(IDS);
+        Arbitrary<String> execs = Arbitraries.of(EXECS);
+        Arbitrary<Action> action = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(3, execs.map(Action.Post::new)),
+                net.jqwik.api.Tuple.of(4, Combinators.combine(ids, execs).as(Action.Put::new)),
+                net.jqwik.api.Tuple.of(3, Combinators.combine(ids, Arbitraries.of(1, 9, 15, 10)).as(Action.Signal::new)),
+                net.jqwik.api.Tuple.of(3, ids.map(Action.Delete::new)),
+                net.jqwik.api.Tuple.of(5, Combinators.combine(Arbitraries.integers().between(0, 20), Arbitraries.integers().between(0, 2)).as(Action.Exit::new)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(new Action.Orphan())));
+        return action.list().ofMinSize(1).ofMaxSize(60);
+    }
+
+    @Property(tries = 300)
+    void theTableAlwaysMatchesTheModel(@ForAll("actions") List<Action> actions) throws Exception {
+        SimulatedProcesses processes = new SimulatedProcesses();
+        Supervisor supervisor = new Supervisor(processes, InstantSource.fixed(Instant.EPOCH), 4096);
+        processes.attach(supervisor);
+        Map<String, ModelJob> model = new LinkedHashMap<>();
+        long expectedOrphans = 0;
+        int nextOrphanPid = 1_000_000;
+
+        for (Action action : actions) {
+            switch (action) {
+                case Action.Post(String exec) -> {
+                    try {
+                        Job job = supervisor.start(JobSpec.of(exec));
+                        assertFalse(exec.equals(SimulatedProcesses.MISSING), "a missing program must not start");
+                        assertFalse(model.containsKey(job.id()), "generated id " + job.id() + " collides");
+                        model.put(job.id(), startedModel(exec));
+                    } catch (JobException e) {
+                        assertEquals(Reason.CANNOT_START, e.reason());
+                        assertEquals(SimulatedProcesses.MISSING, exec);
+                    }
+                }
+                case Action.Put(String id, String exec) -> {
+                    ModelJob before = model.get(id);
+                    try {
+                        supervisor.put(id, JobSpec.of(exec));
+                        assertTrue(before == null || !before.running(), "PUT over a running job must be refused");
+                        assertFalse(exec.equals(SimulatedProcesses.MISSING));
+                        model.remove(id); // a fresh start moves to the end of the list
+                        model.put(id, startedModel(exec));
+                    } catch (JobException e) {
+                        if (before != null && before.running()) assertEquals(Reason.CONFLICT, e.reason());
+                        else assertEquals(Reason.CANNOT_START, e.reason());
+                    }
+                }
+                case Action.Signal(String id, int signal) -> {
+                    int sentBefore = processes.signals.size();
+                    try {
+                        supervisor.signal(id, signal);
+                        assertTrue(model.get(id).running());
+                        assertEquals(sentBefore + 1, processes.signals.size());
+                    } catch (JobException e) {
+                        assertEquals(model.containsKey(id) ? Reason.CONFLICT : Reason.NOT_FOUND, e.reason());
+                        assertEquals(sentBefore, processes.signals.size(), "no kill() for a job that is not running");
+                    }
+                }
+                case Action.Delete(String id) -> {
+                    try {
+                        supervisor.delete(id);
+                        assertFalse(model.get(id).running(), "DELETE only when ended");
+                        model.remove(id);
+                    } catch (JobException e) {
+                        assertEquals(model.containsKey(id) ? Reason.CONFLICT : Reason.NOT_FOUND, e.reason());
+                    }
+                }
+                case Action.Exit(int which, int code) -> {
+                    List<Integer> live = processes.livePids();
+                    if (live.isEmpty()) break;
+                    int pid = live.get(which % live.size());
+                    String owner = ownerOf(supervisor, pid);
+                    assertTrue(processes.exit(pid, new ExitStatus.Code(code)), "every live pid belongs to a job");
+                    model.put(owner, new ModelJob(false, code));
+                }
+                case Action.Orphan() -> {
+                    assertFalse(supervisor.childExited(nextOrphanPid++, new ExitStatus.Code(0), () -> {}));
+                    expectedOrphans++;
+                }
+            }
+            processes.awaitEarlyReporters();
+            checkInvariants(supervisor, processes, model);
+        }
+        assertEquals(expectedOrphans, supervisor.orphansReaped());
+    }
+
+    private static ModelJob startedModel(String exec) {
+        // The simulated program that exits at once has always been reaped by the time we look.
+        return exec.equals(SimulatedProcesses.EXITS_AT_ONCE) ? new ModelJob(false, 3) : new ModelJob(true, null);
+    }
+
+    private static String ownerOf(Supervisor supervisor, int pid) {
+        return supervisor.list().stream()
+                .filter(job -> job.state() instanceof JobState.Running(int running) && running == pid)
+                .map(Job::id).findFirst().orElseThrow(() -> new AssertionError("pid " + pid + " has no job"));
+    }
+
+    private static void checkInvariants(Supervisor supervisor, SimulatedProcesses processes, Map<String, ModelJob> model) {
+        if (!processes.violations.isEmpty()) fail(processes.violations.toString());
+        List<Job> jobs = supervisor.list();
+        assertEquals(List.copyOf(model.keySet()), jobs.stream().map(Job::id).toList(), "ids, in start order");
+        Set<Integer> runningPids = new HashSet<>();
+        for (Job job : jobs) {
+            ModelJob expected = model.get(job.id());
+            switch (job.state()) {
+                case JobState.Running(int pid) -> {
+                    assertTrue(expected.running(), job.id() + " should have ended");
+                    assertTrue(runningPids.add(pid), "one live process per pid");
+                    assertTrue(processes.livePids().contains(pid), "a running job's pid is not reaped");
+                }
+                case JobState.Exited(ExitStatus exit, Instant at) -> {
+                    assertFalse(expected.running(), job.id() + " should be running");
+                    assertEquals(new ExitStatus.Code(expected.exitCode()), exit, "the exit recorded once, on its owner");
+                    assertNotNull(at);
+                }
+            }
+        }
+        // One live process per id at most, and none that the table has lost track of.
+        assertEquals(Set.copyOf(processes.livePids()), runningPids);
+    }
+
+    @Property(tries = 50)
+    void generatedIdsNeverCollideWithChosenOnes(@ForAll @Size(max = 30) List<@IntRange(min = 1, max = 40) Integer> chosen)
+            throws Exception {
+        SimulatedProcesses processes = new SimulatedProcesses();
+        Supervisor supervisor = new Supervisor(processes, InstantSource.fixed(Instant.EPOCH), 4096);
+        processes.attach(supervisor);
+        for (int n : chosen) {
+            // A client picks ids that look generated; the generator must step around them.
+            String id = "sleep-" + n;
+            if (supervisor.get(id).isEmpty()) supervisor.put(id, JobSpec.of("/bin/sleep"));
+            Set<String> before = new HashSet<>(supervisor.list().stream().map(Job::id).toList());
+            Job generated = supervisor.start(JobSpec.of("/bin/sleep"));
+            assertFalse(before.contains(generated.id()), "generated " + generated.id() + " already existed");
+        }
+    }
+}
