@@ -32,7 +32,12 @@ public final class JobJson {
     private static final JSON READER = JSON.builder(FACTORY).build()
             .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS, JSON.Feature.PRESERVE_FIELD_ORDERING);
 
-    private static final Set<String> SPEC_FIELDS = Set.of("exec", "args", "cwd", "envs", "env", "user", "group");
+    private static final Set<String> SPEC_FIELDS = Set.of("exec", "args", "cwd", "envs", "env", "user", "group",
+            "restart", "stdio", "logBytes", "fds", "stopTimeout");
+    private static final Set<String> RESTART_FIELDS = Set.of("policy", "delay", "maxDelay", "factor", "resetAfter", "burst", "window");
+    private static final Set<String> STDIO_FIELDS = Set.of("stdin", "stdout", "stderr");
+    /** A day: longer than any sane delay, short enough that arithmetic on it never overflows. */
+    private static final long MAX_MILLIS = 86_400_000L;
 
     private JobJson() {}
 
@@ -76,7 +81,147 @@ public final class JobJson {
         Map<String, String> envs = environment(object, envField);
         AccountRef user = account(object, "user");
         AccountRef group = account(object, "group");
-        return new JobSpec(exec, args, cwd, envs, user, group);
+        Restart restart = restart(object.get("restart"));
+        Stdio stdio = stdio(object.get("stdio"));
+        int logBytes = (int) number(object, "logBytes", 0, JobSpec.MAX_LOG_BYTES, JobSpec.DEFAULT_LOG_BYTES);
+        List<FdSpec> fds = fds(object.get("fds"));
+        long stopTimeout = number(object, "stopTimeout", 0, MAX_MILLIS, JobSpec.DEFAULT_STOP_TIMEOUT);
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout);
+    }
+
+    private static void onlyKnownFields(Map<?, ?> object, Set<String> known, String where) throws SpecException {
+        for (Object field : object.keySet()) {
+            if (!known.contains(field)) throw new SpecException("unknown field '" + where + "." + field + "'");
+        }
+    }
+
+    /** A whole number in [min, max], or the default when absent. */
+    private static long number(Map<?, ?> object, String field, long min, long max, long absent) throws SpecException {
+        return number(object.get(field), field, min, max, absent);
+    }
+
+    private static long number(Object value, String field, long min, long max, long absent) throws SpecException {
+        long number = switch (value) {
+            case null -> absent;
+            case Integer n -> n;
+            case Long n -> n;
+            case BigInteger n -> throw new SpecException("field '" + field + "' is out of range (" + min + " to " + max + ")");
+            default -> throw new SpecException("field '" + field + "' must be a whole number");
+        };
+        if (number < min || number > max) throw new SpecException("field '" + field + "' is out of range (" + min + " to " + max + ")");
+        return number;
+    }
+
+    private static Restart restart(Object value) throws SpecException {
+        if (value == null) return Restart.NEVER;
+        if (value instanceof String name) return Restart.withPolicy(policy(name));
+        if (!(value instanceof Map<?, ?> object)) throw new SpecException("field 'restart' must be an object or a policy name");
+        onlyKnownFields(object, RESTART_FIELDS, "restart");
+        Object policyValue = object.get("policy");
+        if (policyValue != null && !(policyValue instanceof String)) throw new SpecException("field 'restart.policy' must be a string");
+        Restart.Policy policy = policyValue == null ? Restart.Policy.ON_FAILURE : policy((String) policyValue);
+        long delay = number(object.get("delay"), "restart.delay", 0, MAX_MILLIS, Restart.DEFAULT_DELAY);
+        long maxDelay = number(object.get("maxDelay"), "restart.maxDelay", 0, MAX_MILLIS, Math.max(delay, Restart.DEFAULT_MAX_DELAY));
+        if (maxDelay < delay) throw new SpecException("field 'restart.maxDelay' must not be less than 'restart.delay'");
+        double factor = switch (object.get("factor")) {
+            case null -> Restart.DEFAULT_FACTOR;
+            case Number n when n.doubleValue() >= 1.0 && n.doubleValue() <= 100.0 -> n.doubleValue();
+            case Number n -> throw new SpecException("field 'restart.factor' is out of range (1 to 100)");
+            default -> throw new SpecException("field 'restart.factor' must be a number");
+        };
+        long resetAfter = number(object.get("resetAfter"), "restart.resetAfter", 0, MAX_MILLIS, Restart.DEFAULT_RESET_AFTER);
+        int burst = (int) number(object.get("burst"), "restart.burst", 1, 1_000_000, Restart.DEFAULT_BURST);
+        long window = number(object.get("window"), "restart.window", 1, MAX_MILLIS, Restart.DEFAULT_WINDOW);
+        return new Restart(policy, delay, maxDelay, factor, resetAfter, burst, window);
+    }
+
+    private static Restart.Policy policy(String name) throws SpecException {
+        Restart.Policy policy = Restart.Policy.parse(name);
+        if (policy == null) throw new SpecException("field 'restart.policy' must be \"no\", \"on-failure\" or \"always\"");
+        return policy;
+    }
+
+    private static Stdio stdio(Object value) throws SpecException {
+        if (value == null) return Stdio.DEFAULT;
+        if (!(value instanceof Map<?, ?> object)) throw new SpecException("field 'stdio' must be an object");
+        onlyKnownFields(object, STDIO_FIELDS, "stdio");
+        return new Stdio(
+                target(object.get("stdin"), "stdio.stdin", Stdio.DEFAULT.stdin()),
+                target(object.get("stdout"), "stdio.stdout", Stdio.DEFAULT.stdout()),
+                target(object.get("stderr"), "stdio.stderr", Stdio.DEFAULT.stderr()));
+    }
+
+    private static Stdio.Target target(Object value, String field, Stdio.Target absent) throws SpecException {
+        boolean input = field.equals("stdio.stdin");
+        Stdio.Target target = switch (value) {
+            case null -> absent;
+            case String name when name.equals("null") -> new Stdio.Target.Null();
+            case String name when name.equals("log") -> new Stdio.Target.Log();
+            case String name when name.equals("console") -> new Stdio.Target.Console();
+            case String name when name.equals("inherit") -> new Stdio.Target.Inherit();
+            case String name when name.equals("stdout") -> new Stdio.Target.SameAsStdout();
+            case Map<?, ?> object -> {
+                onlyKnownFields(object, Set.of("file", "append"), field);
+                if (!(object.get("file") instanceof String path) || path.isEmpty()) {
+                    throw new SpecException("field '" + field + ".file' must be a non-empty path");
+                }
+                Object append = object.get("append");
+                if (append != null && !(append instanceof Boolean)) throw new SpecException("field '" + field + ".append' must be true or false");
+                yield new Stdio.Target.File(noNul(path, field + ".file"), Boolean.TRUE.equals(append));
+            }
+            default -> throw new SpecException("field '" + field
+                    + "' must be \"null\", \"log\", \"console\", \"inherit\", {\"file\": path, \"append\": bool}"
+                    + (field.equals("stdio.stderr") ? " or \"stdout\"" : ""));
+        };
+        if (input && target instanceof Stdio.Target.Log) throw new SpecException("field 'stdio.stdin' cannot be \"log\"");
+        if (!field.equals("stdio.stderr") && target instanceof Stdio.Target.SameAsStdout) {
+            throw new SpecException("field '" + field + "' cannot be \"stdout\"; only stderr can");
+        }
+        return target;
+    }
+
+    private static List<FdSpec> fds(Object value) throws SpecException {
+        if (value == null) return List.of();
+        if (!(value instanceof List<?> list)) throw new SpecException("field 'fds' must be an array");
+        if (list.size() > 64) throw new SpecException("field 'fds' allows at most 64 descriptors");
+        List<FdSpec> fds = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            String where = "fds[" + i + "]";
+            if (!(list.get(i) instanceof Map<?, ?> object)) throw new SpecException("field '" + where + "' must be an object");
+            String name = fdName(object.get("name"), where);
+            if (object.containsKey("listen")) {
+                onlyKnownFields(object, Set.of("listen", "name"), where);
+                if (!(object.get("listen") instanceof String uri)
+                        || !(uri.startsWith("tcp://") || uri.startsWith("udp://") || uri.startsWith("unix:"))) {
+                    throw new SpecException("field '" + where + ".listen' must be \"tcp://HOST:PORT\", \"udp://HOST:PORT\" or \"unix:/path\"");
+                }
+                fds.add(new FdSpec.Listen(noNul(uri, where + ".listen"), name));
+            } else if (object.containsKey("file")) {
+                onlyKnownFields(object, Set.of("file", "mode", "name"), where);
+                if (!(object.get("file") instanceof String path) || path.isEmpty()) {
+                    throw new SpecException("field '" + where + ".file' must be a non-empty path");
+                }
+                Object mode = object.get("mode");
+                if (mode == null) mode = "r";
+                if (!(mode instanceof String text) || !Set.of("r", "w", "a", "rw").contains(text)) {
+                    throw new SpecException("field '" + where + ".mode' must be \"r\", \"w\", \"a\" or \"rw\"");
+                }
+                fds.add(new FdSpec.File(noNul(path, where + ".file"), text, name));
+            } else {
+                throw new SpecException("field '" + where + "' needs \"listen\" or \"file\"");
+            }
+        }
+        return fds;
+    }
+
+    /** LISTEN_FDNAMES is colon-separated, so names cannot hold a colon; systemd's default is "unknown". */
+    private static String fdName(Object value, String where) throws SpecException {
+        if (value == null) return "unknown";
+        if (!(value instanceof String name) || name.isEmpty() || name.length() > 255 || name.indexOf(':') >= 0
+                || !name.chars().allMatch(c -> c > 32 && c < 127)) {
+            throw new SpecException("field '" + where + ".name' must be 1 to 255 printable characters without ':' or spaces");
+        }
+        return name;
     }
 
     private static String requiredString(Map<String, Object> object, String field) throws SpecException {
@@ -195,6 +340,7 @@ public final class JobJson {
         out.writeFieldName("pid");
         switch (job.state()) {
             case JobState.Running(int pid) -> out.writeNumber(pid);
+            case JobState.Backoff b -> out.writeNull();
             case JobState.Exited e -> out.writeNull();
         }
         out.writeFieldName("spec");
@@ -205,17 +351,30 @@ public final class JobJson {
                 out.writeNullField("exitedAt");
                 out.writeNullField("exit");
             }
-            case JobState.Exited(ExitStatus exit, var exitedAt) -> {
+            case JobState.Backoff(ExitStatus exit, var exitedAt, var next) -> {
                 out.writeStringField("exitedAt", exitedAt.toString());
                 out.writeFieldName("exit");
                 writeExit(out, exit);
+                out.writeStringField("nextStartAt", next.toString());
+            }
+            case JobState.Exited(ExitStatus exit, var exitedAt, boolean gaveUp) -> {
+                out.writeStringField("exitedAt", exitedAt.toString());
+                out.writeFieldName("exit");
+                writeExit(out, exit);
+                if (gaveUp) out.writeBooleanField("gaveUp", true);
             }
         }
         out.writeNumberField("restarts", job.restarts());
+        if (job.error() != null) out.writeStringField("error", job.error());
+        out.writeNumberField("owner", job.owner());
         out.writeEndObject();
     }
 
     public static void writeExit(JsonGenerator out, ExitStatus exit) throws IOException {
+        if (exit == null) {
+            out.writeNull();
+            return;
+        }
         out.writeStartObject();
         switch (exit) {
             case ExitStatus.Code(int code) -> out.writeNumberField("code", code);
@@ -244,7 +403,49 @@ public final class JobJson {
         }
         writeAccount(out, "user", spec.user());
         writeAccount(out, "group", spec.group());
+        Restart restart = spec.restart();
+        out.writeObjectFieldStart("restart");
+        out.writeStringField("policy", restart.policy().wire());
+        out.writeNumberField("delay", restart.delay());
+        out.writeNumberField("maxDelay", restart.maxDelay());
+        out.writeNumberField("factor", restart.factor());
+        out.writeNumberField("resetAfter", restart.resetAfter());
+        out.writeNumberField("burst", restart.burst());
+        out.writeNumberField("window", restart.window());
         out.writeEndObject();
+        out.writeObjectFieldStart("stdio");
+        writeTarget(out, "stdin", spec.stdio().stdin());
+        writeTarget(out, "stdout", spec.stdio().stdout());
+        writeTarget(out, "stderr", spec.stdio().stderr());
+        out.writeEndObject();
+        out.writeNumberField("logBytes", spec.logBytes());
+        out.writeArrayFieldStart("fds");
+        for (FdSpec fd : spec.fds()) {
+            out.writeStartObject();
+            switch (fd) {
+                case FdSpec.Listen(String uri, String name) -> out.writeStringField("listen", uri);
+                case FdSpec.File(String path, String mode, String name) -> {
+                    out.writeStringField("file", path);
+                    out.writeStringField("mode", mode);
+                }
+            }
+            out.writeStringField("name", fd.name());
+            out.writeEndObject();
+        }
+        out.writeEndArray();
+        out.writeNumberField("stopTimeout", spec.stopTimeout());
+        out.writeEndObject();
+    }
+
+    private static void writeTarget(JsonGenerator out, String field, Stdio.Target target) throws IOException {
+        if (target instanceof Stdio.Target.File(String path, boolean append)) {
+            out.writeObjectFieldStart(field);
+            out.writeStringField("file", path);
+            out.writeBooleanField("append", append);
+            out.writeEndObject();
+        } else {
+            out.writeStringField(field, target.wire());
+        }
     }
 
     private static void writeAccount(JsonGenerator out, String field, AccountRef account) throws IOException {

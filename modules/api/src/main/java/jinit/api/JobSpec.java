@@ -1,33 +1,57 @@
 package jinit.api;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What to run, normalized: defaults filled in, aliases resolved.
  *
- * @param exec  the program; without a slash it is looked up in the job's own PATH
- * @param args  arguments after argv[0] (argv[0] is {@code exec})
- * @param cwd   working directory, "/" by default
- * @param envs  the job's entire environment, or null to inherit init's
- * @param user  run as this user, or null for root (or the caller, once access control applies)
- * @param group run with this group, or null for the user's primary group
+ * @param exec        the program; without a slash it is looked up in the job's own PATH
+ * @param args        arguments after argv[0] (argv[0] is {@code exec})
+ * @param cwd         working directory, "/" by default
+ * @param envs        the job's entire environment, or null to inherit init's
+ * @param user        run as this user, or null for root (or the caller, once access control applies)
+ * @param group       run with this group, or null for the user's primary group
+ * @param restart     whether and how fast to restart, {@link Restart#NEVER} by default
+ * @param stdio       where stdin, stdout and stderr go, {@link Stdio#DEFAULT} by default
+ * @param logBytes    the log ring buffer's size in bytes
+ * @param fds         descriptors passed as fd 3, 4, …
+ * @param stopTimeout ms between TERM and KILL when the job is stopped
  */
 public record JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
-                      AccountRef user, AccountRef group) {
+                      AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
+                      List<FdSpec> fds, long stopTimeout) {
 
     public static final String DEFAULT_CWD = "/";
+    /** 256 KiB: a few thousand lines of context, and 1,000 jobs still fit in 256 MB worst case. */
+    public static final int DEFAULT_LOG_BYTES = 256 * 1024;
+    /** The largest log a job may ask for: 16 MiB, so one spec cannot exhaust a small board's memory. */
+    public static final int MAX_LOG_BYTES = 16 * 1024 * 1024;
+    /** 10 s between TERM and KILL, as systemd and Docker do. */
+    public static final long DEFAULT_STOP_TIMEOUT = 10_000;
 
     public JobSpec {
         args = List.copyOf(args);
-        if (envs != null) envs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(envs));
+        if (envs != null) envs = Collections.unmodifiableMap(new LinkedHashMap<>(envs));
+        fds = List.copyOf(fds);
     }
 
     public static JobSpec of(String exec, String... args) {
-        return new JobSpec(exec, List.of(args), DEFAULT_CWD, null, null, null);
+        return new JobSpec(exec, List.of(args), DEFAULT_CWD, null, null, null, Restart.NEVER, Stdio.DEFAULT,
+                DEFAULT_LOG_BYTES, List.of(), DEFAULT_STOP_TIMEOUT);
     }
 
     public JobSpec withUser(AccountRef newUser) {
-        return new JobSpec(exec, args, cwd, envs, newUser, group);
+        return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout);
+    }
+
+    public JobSpec withRestart(Restart newRestart) {
+        return new JobSpec(exec, args, cwd, envs, user, group, newRestart, stdio, logBytes, fds, stopTimeout);
+    }
+
+    public JobSpec withStdio(Stdio newStdio) {
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout);
     }
 }

@@ -10,15 +10,21 @@ public interface ProcessBackend {
 
     /**
      * Resolves everything about a spec that can fail or take time (the executable, the account, the
-     * environment) without starting anything. Called without the supervisor's lock.
+     * environment, descriptors to pass) without starting anything. Called without the supervisor's lock,
+     * before every start, restarts included.
+     *
+     * @param output where the job's "log" streams go
      */
-    PreparedLaunch prepare(String id, JobSpec spec) throws LaunchException;
+    PreparedLaunch prepare(String id, JobSpec spec, JobOutput output) throws LaunchException;
 
     /**
-     * Sends a signal. The supervisor only calls this for a pid whose exit it has not yet reaped, so the
-     * pid cannot have been reused by another process.
+     * Sends a signal to a pid, or to a process group when negative. The supervisor only calls this for a
+     * pid whose exit it has not yet reaped, so the pid cannot have been reused by another process.
      */
     void signal(int pid, int signal) throws LaunchException;
+
+    /** The job is gone for good (deleted or replaced): close what was held for it across restarts. */
+    default void forget(String id) {}
 
     /** A launch that is ready to go. */
     interface PreparedLaunch {
@@ -27,5 +33,16 @@ public interface ProcessBackend {
          * this pid's exit waits until the job is registered, even when the process dies at once.
          */
         int start() throws LaunchException;
+    }
+
+    /** The receiving end of a job's captured output. Calls come from the backend's reading thread. */
+    interface JobOutput {
+        /** A pipe for this job was opened; called before the process starts. */
+        void streamOpened();
+
+        void write(LogRing.Stream stream, byte[] data, int offset, int length);
+
+        /** A pipe reached end of file: everything it carried has been written. */
+        void streamClosed();
     }
 }

@@ -5,8 +5,10 @@ import jinit.api.Job;
 import jinit.api.JobId;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
+import jinit.api.Signal;
 import jinit.supervisor.JobException.Reason;
 
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,11 +21,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
- * The job table. Every change happens under one lock, which is also held while a process starts and
- * while its exit is reaped: so an exit is always recorded on the job that owns the pid, exactly once,
- * and a signal never reaches a pid that was already reaped (and perhaps reused).
+ * The job table and each job's life: start, exit, backoff, restart, stop. Every change happens under
+ * one lock, which is also held while a process starts and while its exit is reaped: so an exit is always
+ * recorded on the job that owns the pid, exactly once, and a signal never reaches a pid that was
+ * already reaped (and perhaps reused).
  */
 public final class Supervisor {
     /** Generated ids are "<program>-<n>"; the program part is cut so the id stays within 64 characters. */
@@ -31,10 +35,12 @@ public final class Supervisor {
 
     private final ProcessBackend backend;
     private final InstantSource clock;
+    private final Scheduler scheduler;
     private final int maxJobs;
+    private final EventLog events;
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled whenever a job's process ends. */
-    private final Condition exited = lock.newCondition();
+    /** Signalled on every state change. */
+    private final Condition changed = lock.newCondition();
     /** Insertion order is start order: GET /jobs lists oldest first. */
     private final LinkedHashMap<String, JobRecord> jobs = new LinkedHashMap<>();
     private final Map<Integer, JobRecord> byPid = new HashMap<>();
@@ -43,50 +49,59 @@ public final class Supervisor {
     private long orphans;
     private boolean acceptingJobs = true;
 
-    public Supervisor(ProcessBackend backend, InstantSource clock, int maxJobs) {
+    public Supervisor(ProcessBackend backend, InstantSource clock, Scheduler scheduler, int maxJobs, EventLog events) {
         this.backend = backend;
         this.clock = clock;
+        this.scheduler = scheduler;
         this.maxJobs = maxJobs;
+        this.events = events;
     }
 
-    /** Called after a job's process was reaped, outside the lock. */
+    public EventLog events() {
+        return events;
+    }
+
+    /** Called after a job's process was reaped, outside the lock, with the job as it then is. */
     public void onJobExit(Consumer<Job> listener) {
         exitListeners.add(listener);
     }
 
+    // ---- starting ----
+
     /** POST /job: starts the spec under a fresh id. */
-    public Job start(JobSpec spec) throws JobException {
-        return launch(null, spec);
+    public Job start(JobSpec spec, int owner) throws JobException {
+        return launch(null, spec, owner, null);
     }
 
     /** PUT /job/:id: starts the spec under this id, replacing an ended job of that id. */
-    public Job put(String id, JobSpec spec) throws JobException {
-        if (!JobId.isValid(id)) throw new IllegalArgumentException("invalid job id");
-        return launch(id, spec);
+    public Job put(String id, JobSpec spec, int owner) throws JobException {
+        return launch(id, spec, owner, null);
     }
 
-    /** PUT with a launch the caller prepared itself, e.g. one that shares init's stdio. */
-    public Job put(String id, JobSpec spec, ProcessBackend.PreparedLaunch prepared) throws JobException {
-        if (!JobId.isValid(id)) throw new IllegalArgumentException("invalid job id");
-        return launch(id, spec, prepared);
+    /** PUT with stdio the caller arranged itself: the boot job shares init's console. */
+    public Job put(String id, JobSpec spec, int owner, ProcessBackend.PreparedLaunch prepared) throws JobException {
+        return launch(id, spec, owner, prepared);
     }
 
-    private Job launch(String requestedId, JobSpec spec) throws JobException {
-        if (requestedId != null) refuseIfRunning(requestedId); // a conflict outranks a spec that cannot start
+    private Job launch(String requestedId, JobSpec spec, int owner, ProcessBackend.PreparedLaunch given) throws JobException {
+        if (requestedId != null) {
+            if (!JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
+            refuseUnlessEnded(requestedId); // a conflict outranks a spec that cannot start
+            if (exists(requestedId)) backend.forget(requestedId); // its sockets may be wanted by the new spec
+        }
+        LogRing log = new LogRing(spec.logBytes());
         String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
+        ProcessBackend.PreparedLaunch prepared;
         try {
-            return launch(requestedId, spec, backend.prepare(idForPrepare, spec));
+            prepared = given != null ? given : backend.prepare(idForPrepare, spec, log);
         } catch (LaunchException e) {
             throw new JobException(Reason.CANNOT_START, e.getMessage());
         }
-    }
-
-    private Job launch(String requestedId, JobSpec spec, ProcessBackend.PreparedLaunch prepared) throws JobException {
         lock.lock();
         try {
             if (!acceptingJobs) throw new JobException(Reason.SHUTTING_DOWN, "init is shutting down and starts no new jobs");
             JobRecord existing = requestedId == null ? null : jobs.get(requestedId);
-            if (existing != null) refuseIfRunning(existing);
+            if (existing != null) refuseUnlessEnded(existing);
             if (existing == null && jobs.size() >= maxJobs) {
                 throw new JobException(Reason.FULL, "the job table is full (" + maxJobs + " jobs); delete ended jobs first");
             }
@@ -98,28 +113,43 @@ public final class Supervisor {
                 throw new JobException(Reason.CANNOT_START, e.getMessage());
             }
             if (existing != null) jobs.remove(id); // a fresh start goes to the end: the list is in start order
-            JobRecord job = new JobRecord(id, spec, clock.instant(), pid);
+            JobRecord job = new JobRecord(id, spec, owner, log);
+            job.started(pid, clock.instant());
             jobs.put(id, job);
             byPid.put(pid, job);
+            changed(job);
             return job.snapshot;
         } finally {
             lock.unlock();
         }
     }
 
-    private void refuseIfRunning(String id) throws JobException {
+    private boolean exists(String id) {
         lock.lock();
         try {
-            JobRecord existing = jobs.get(id);
-            if (existing != null) refuseIfRunning(existing);
+            return jobs.containsKey(id);
         } finally {
             lock.unlock();
         }
     }
 
-    private static void refuseIfRunning(JobRecord job) throws JobException {
-        if (job.state instanceof JobState.Running(int pid)) {
-            throw new JobException(Reason.CONFLICT, "job '" + job.id + "' is running (pid " + pid + "); stop it first");
+    private void refuseUnlessEnded(String id) throws JobException {
+        lock.lock();
+        try {
+            JobRecord existing = jobs.get(id);
+            if (existing != null) refuseUnlessEnded(existing);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void refuseUnlessEnded(JobRecord job) throws JobException {
+        switch (job.state) {
+            case JobState.Running(int pid) ->
+                    throw new JobException(Reason.CONFLICT, "job '" + job.id + "' is running (pid " + pid + "); stop it first");
+            case JobState.Backoff b ->
+                    throw new JobException(Reason.CONFLICT, "job '" + job.id + "' is waiting to restart; stop it first");
+            case JobState.Exited e -> { }
         }
     }
 
@@ -144,6 +174,8 @@ public final class Supervisor {
         return name.isEmpty() ? "job" : name.toString();
     }
 
+    // ---- reading ----
+
     public Optional<Job> get(String id) {
         lock.lock();
         try {
@@ -165,16 +197,50 @@ public final class Supervisor {
         }
     }
 
-    /** PUT /job/:id/sig/:sig. */
+    /** The job's output, which lasts until the job is deleted. */
+    public Optional<LogRing> log(String id) {
+        lock.lock();
+        try {
+            JobRecord job = jobs.get(id);
+            return job == null ? Optional.empty() : Optional.of(job.log);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the job satisfies {@code condition}; empty if {@code timeoutMillis} passed first.
+     *
+     * @throws JobException NOT_FOUND if there is no such job, or it is deleted while waiting
+     */
+    public Optional<Job> await(String id, Predicate<Job> condition, long timeoutMillis) throws JobException, InterruptedException {
+        long remaining = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        lock.lock();
+        try {
+            while (true) {
+                JobRecord job = require(id);
+                if (condition.test(job.snapshot)) return Optional.of(job.snapshot);
+                if (remaining <= 0) return Optional.empty();
+                remaining = changed.awaitNanos(remaining);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- signals, stop, delete ----
+
+    /** PUT /job/:id/sig/:sig. A death by a signal sent here is not a failure for the restart policy. */
     public void signal(String id, int signal) throws JobException {
         lock.lock();
         try {
             JobRecord job = require(id);
             if (!(job.state instanceof JobState.Running(int pid))) {
-                throw new JobException(Reason.CONFLICT, "job '" + id + "' is not running");
+                throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + job.state.label() + ", not running");
             }
             try {
                 backend.signal(pid, signal);
+                job.signalledByApi = true;
             } catch (LaunchException e) {
                 throw new JobException(Reason.CONFLICT, e.getMessage());
             }
@@ -183,15 +249,75 @@ public final class Supervisor {
         }
     }
 
+    /**
+     * POST /job/:id/stop: cancels any restart; a running job gets TERM on its process group, and KILL after
+     * {@code timeoutMillis} if it is still there. Returns at once; {@link #await} waits for the end.
+     */
+    public Job stop(String id, long timeoutMillis) throws JobException {
+        lock.lock();
+        try {
+            JobRecord job = require(id);
+            switch (job.state) {
+                case JobState.Exited e -> { }
+                case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
+                    job.cancelTimer();
+                    job.state = new JobState.Exited(lastExit, exitedAt, false);
+                    changed(job);
+                }
+                case JobState.Running(int pid) -> {
+                    job.stopRequested = true;
+                    signalGroup(pid, Signal.TERM);
+                    if (job.timer == null) {
+                        long incarnation = job.incarnation;
+                        job.timer = scheduler.after(timeoutMillis, () -> killIfStillRunning(id, incarnation));
+                    }
+                }
+            }
+            return job.snapshot;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void killIfStillRunning(String id, long incarnation) {
+        lock.lock();
+        try {
+            JobRecord job = jobs.get(id);
+            if (job != null && job.incarnation == incarnation && job.state instanceof JobState.Running(int pid)) {
+                job.timer = null;
+                job.log.marker("stop timeout passed; sending KILL");
+                signalGroup(pid, Signal.KILL);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Jobs run in a session of their own, so the group holds the job and whatever it forked. */
+    private void signalGroup(int pid, int signal) {
+        try {
+            backend.signal(-pid, signal);
+        } catch (LaunchException groupGone) {
+            try {
+                backend.signal(pid, signal); // the job left its group; reach it directly
+            } catch (LaunchException e) {
+                // A zombie awaiting the reaper: nothing left to signal.
+            }
+        }
+    }
+
     /** DELETE /job/:id: forgets an ended job. */
     public void delete(String id) throws JobException {
         lock.lock();
         try {
-            refuseIfRunning(require(id));
+            refuseUnlessEnded(require(id));
             jobs.remove(id);
+            events.add(clock.instant(), id, "deleted", null);
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
+        backend.forget(id);
     }
 
     private JobRecord require(String id) throws JobException {
@@ -200,9 +326,11 @@ public final class Supervisor {
         return job;
     }
 
+    // ---- exits and restarts ----
+
     /**
      * The reaper's report: {@code pid} has ended and is still a zombie. The zombie is released with
-     * {@code reap} under the lock, after which the pid may be reused by the kernel.
+     * {@code reap} under the lock, after which the kernel may reuse the pid.
      *
      * @return whether the pid belonged to a job (false: an orphan, reaped and counted)
      */
@@ -216,9 +344,13 @@ public final class Supervisor {
                 orphans++;
                 return false;
             }
-            job.exited(status, clock.instant());
+            Instant now = clock.instant();
+            job.cancelTimer();
+            long uptime = now.toEpochMilli() - job.startedAt.toEpochMilli();
+            var decision = job.restarts.onExit(status, now.toEpochMilli(), uptime, job.signalledByApi,
+                    job.stopRequested || !acceptingJobs);
+            settle(job, status, now, decision);
             ended = job.snapshot;
-            exited.signalAll();
         } finally {
             lock.unlock();
         }
@@ -226,47 +358,128 @@ public final class Supervisor {
         return true;
     }
 
-    /** Pids of running jobs, newest first: the order an orderly shutdown stops them in. */
-    public List<Integer> runningPidsNewestFirst() {
+    private void settle(JobRecord job, ExitStatus status, Instant now, RestartTracker.Decision decision) {
+        switch (decision) {
+            case RestartTracker.Decision.Stay() -> job.state = new JobState.Exited(status, now, false);
+            case RestartTracker.Decision.GiveUp() -> {
+                job.state = new JobState.Exited(status, now, true);
+                job.log.marker("giving up: " + job.spec.restart().burst() + " restarts within "
+                        + job.spec.restart().window() + " ms");
+            }
+            case RestartTracker.Decision.RestartAfter(long delay) -> {
+                job.state = new JobState.Backoff(status, now, now.plusMillis(delay));
+                long incarnation = job.incarnation;
+                job.timer = scheduler.after(delay, () -> restart(job.id, incarnation));
+            }
+        }
+        changed(job);
+    }
+
+    private void restart(String id, long incarnation) {
+        JobRecord job;
         lock.lock();
         try {
-            List<Integer> pids = new ArrayList<>();
-            for (JobRecord job : jobs.values()) {
-                if (job.state instanceof JobState.Running(int pid)) pids.addFirst(pid);
+            job = jobs.get(id);
+            if (job == null || job.incarnation != incarnation || !(job.state instanceof JobState.Backoff)) return;
+            job.timer = null;
+        } finally {
+            lock.unlock();
+        }
+        ProcessBackend.PreparedLaunch prepared = null;
+        String error = null;
+        try {
+            prepared = backend.prepare(id, job.spec, job.log); // file lookups stay outside the lock
+        } catch (LaunchException e) {
+            error = e.getMessage();
+        }
+        lock.lock();
+        try {
+            if (jobs.get(id) != job || job.incarnation != incarnation
+                    || !(job.state instanceof JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next))) {
+                return; // stopped, deleted or replaced while we prepared
             }
-            return pids;
+            if (!acceptingJobs) {
+                job.state = new JobState.Exited(lastExit, exitedAt, false);
+                changed(job);
+                return;
+            }
+            if (prepared != null) {
+                try {
+                    int pid = prepared.start();
+                    job.restartCount++;
+                    job.error = null;
+                    job.log.marker("restart " + job.restartCount + " after " + describe(lastExit) + " (pid " + pid + ")");
+                    job.started(pid, clock.instant());
+                    byPid.put(pid, job);
+                    changed(job);
+                    return;
+                } catch (LaunchException e) {
+                    error = e.getMessage();
+                }
+            }
+            // A restart that cannot start counts as one more failure.
+            job.error = error;
+            job.log.marker("restart failed: " + error);
+            Instant now = clock.instant();
+            job.incarnation++;
+            var decision = job.restarts.onExit(null, now.toEpochMilli(), 0, false, false);
+            settle(job, lastExit, exitedAt, decision);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String describe(ExitStatus exit) {
+        return switch (exit) {
+            case null -> "a failed start";
+            case ExitStatus.Code(int code) -> "exit code " + code;
+            case ExitStatus.Signaled(int signal, boolean core) -> "SIG" + Signal.name(signal);
+        };
+    }
+
+    /** Records a state change: a fresh snapshot, an event, and a wake-up for waiters. Under the lock. */
+    private void changed(JobRecord job) {
+        job.refresh();
+        job.log.jobEnded(job.state instanceof JobState.Exited);
+        events.add(clock.instant(), job.id, job.state.label(), job.snapshot);
+        changed.signalAll();
+    }
+
+    // ---- shutdown ----
+
+    /** Refuses new jobs and restarts from now on. */
+    public void stopAccepting() {
+        lock.lock();
+        try {
+            acceptingJobs = false;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Sends a signal to the process group of every running job, newest first. Jobs start in a session
-     * of their own, so the group holds the job and whatever it forked.
+     * Stops every job, newest first, each with its own stop timeout capped at {@code capMillis}; they all
+     * stop in parallel, because a job that depends on an older one has been told first.
      */
-    public void signalAllRunning(int signal) {
-        lock.lock();
-        try {
-            for (int pid : runningPidsNewestFirst()) {
-                try {
-                    backend.signal(-pid, signal);
-                } catch (LaunchException e) {
-                    // The group may be gone already while the leader is an unreaped zombie.
-                }
+    public void stopAll(long capMillis) {
+        List<Job> newestFirst = list().reversed();
+        for (Job job : newestFirst) {
+            try {
+                stop(job.id(), Math.min(job.spec().stopTimeout(), capMillis));
+            } catch (JobException e) {
+                // Deleted meanwhile: nothing to stop.
             }
-        } finally {
-            lock.unlock();
         }
     }
 
-    /** Waits until no job is running; false if the timeout passed first. */
-    public boolean awaitNoneRunning(long timeoutMillis) throws InterruptedException {
+    /** Waits until no job is running or waiting to restart; false if the timeout passed first. */
+    public boolean awaitAllEnded(long timeoutMillis) throws InterruptedException {
         long remaining = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         lock.lock();
         try {
-            while (!byPid.isEmpty()) {
+            while (jobs.values().stream().anyMatch(job -> !(job.state instanceof JobState.Exited))) {
                 if (remaining <= 0) return false;
-                remaining = exited.awaitNanos(remaining);
+                remaining = changed.awaitNanos(remaining);
             }
             return true;
         } finally {
@@ -274,11 +487,13 @@ public final class Supervisor {
         }
     }
 
-    /** Refuses new jobs from now on. */
-    public void stopAccepting() {
+    /** Sends a signal to the process group of every running job: the last resort of a shutdown. */
+    public void signalAllRunning(int signal) {
         lock.lock();
         try {
-            acceptingJobs = false;
+            for (JobRecord job : jobs.values()) {
+                if (job.state instanceof JobState.Running(int pid)) signalGroup(pid, signal);
+            }
         } finally {
             lock.unlock();
         }
@@ -297,26 +512,45 @@ public final class Supervisor {
     private static final class JobRecord {
         final String id;
         final JobSpec spec;
-        final java.time.Instant startedAt;
+        final int owner;
+        final LogRing log;
+        final RestartTracker restarts;
         JobState state;
-        int restarts;
+        Instant startedAt;
+        int restartCount;
+        String error;
+        /** Bumped at every start, so a timer armed for an older process does nothing. */
+        long incarnation;
+        boolean signalledByApi;
+        boolean stopRequested;
+        Scheduler.Cancellable timer;
         Job snapshot;
 
-        JobRecord(String id, JobSpec spec, java.time.Instant startedAt, int pid) {
+        JobRecord(String id, JobSpec spec, int owner, LogRing log) {
             this.id = id;
             this.spec = spec;
-            this.startedAt = startedAt;
-            this.state = new JobState.Running(pid);
-            refresh();
+            this.owner = owner;
+            this.log = log;
+            this.restarts = new RestartTracker(spec.restart());
         }
 
-        void exited(ExitStatus status, java.time.Instant at) {
-            state = new JobState.Exited(status, at);
-            refresh();
+        void started(int pid, Instant at) {
+            incarnation++;
+            state = new JobState.Running(pid);
+            startedAt = at;
+            signalledByApi = false;
+            stopRequested = false;
         }
 
-        private void refresh() {
-            snapshot = new Job(id, spec, state, startedAt, restarts);
+        void cancelTimer() {
+            if (timer != null) {
+                timer.cancel();
+                timer = null;
+            }
+        }
+
+        void refresh() {
+            snapshot = new Job(id, spec, state, startedAt, restartCount, error, owner);
         }
     }
 }

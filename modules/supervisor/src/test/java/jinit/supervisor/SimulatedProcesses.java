@@ -27,6 +27,8 @@ final class SimulatedProcesses implements ProcessBackend {
     static final String EXITS_AT_ONCE = "/exits-at-once";
 
     private Supervisor supervisor;
+    /** How many of the next prepare() calls fail, as if the program had been removed. */
+    int failNextPrepares;
     private final Deque<Integer> freePids = new ArrayDeque<>();
     private int nextPid = 100;
     /** Started and not yet reaped (zombies included). */
@@ -40,7 +42,11 @@ final class SimulatedProcesses implements ProcessBackend {
     }
 
     @Override
-    public PreparedLaunch prepare(String id, JobSpec spec) throws LaunchException {
+    public PreparedLaunch prepare(String id, JobSpec spec, JobOutput output) throws LaunchException {
+        if (failNextPrepares > 0) {
+            failNextPrepares--;
+            throw new LaunchException("cannot start '" + spec.exec() + "': No such file or directory (ENOENT)");
+        }
         if (spec.exec().equals(MISSING)) throw new LaunchException("cannot start '" + MISSING + "': No such file or directory (ENOENT)");
         return () -> {
             int pid = freePids.isEmpty() ? nextPid++ : freePids.pollFirst();

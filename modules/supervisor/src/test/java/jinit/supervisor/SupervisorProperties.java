@@ -15,7 +15,6 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +68,8 @@ class SupervisorProperties {
     @Property(tries = 300)
     void theTableAlwaysMatchesTheModel(@ForAll("actions") List<Action> actions) throws Exception {
         SimulatedProcesses processes = new SimulatedProcesses();
-        Supervisor supervisor = new Supervisor(processes, InstantSource.fixed(Instant.EPOCH), 4096);
+        ManualTime time = new ManualTime();
+        Supervisor supervisor = new Supervisor(processes, time, time, 4096, new EventLog(EventLog.DEFAULT_HISTORY));
         processes.attach(supervisor);
         Map<String, ModelJob> model = new LinkedHashMap<>();
         long expectedOrphans = 0;
@@ -79,7 +79,7 @@ class SupervisorProperties {
             switch (action) {
                 case Action.Post(String exec) -> {
                     try {
-                        Job job = supervisor.start(JobSpec.of(exec));
+                        Job job = supervisor.start(JobSpec.of(exec), 0);
                         assertFalse(exec.equals(SimulatedProcesses.MISSING), "a missing program must not start");
                         assertFalse(model.containsKey(job.id()), "generated id " + job.id() + " collides");
                         model.put(job.id(), startedModel(exec));
@@ -91,7 +91,7 @@ class SupervisorProperties {
                 case Action.Put(String id, String exec) -> {
                     ModelJob before = model.get(id);
                     try {
-                        supervisor.put(id, JobSpec.of(exec));
+                        supervisor.put(id, JobSpec.of(exec), 0);
                         assertTrue(before == null || !before.running(), "PUT over a running job must be refused");
                         assertFalse(exec.equals(SimulatedProcesses.MISSING));
                         model.remove(id); // a fresh start moves to the end of the list
@@ -164,7 +164,8 @@ class SupervisorProperties {
                     assertTrue(runningPids.add(pid), "one live process per pid");
                     assertTrue(processes.livePids().contains(pid), "a running job's pid is not reaped");
                 }
-                case JobState.Exited(ExitStatus exit, Instant at) -> {
+                case JobState.Backoff b -> fail("no restart policy, yet " + job.id() + " is in backoff");
+                case JobState.Exited(ExitStatus exit, Instant at, boolean gaveUp) -> {
                     assertFalse(expected.running(), job.id() + " should be running");
                     assertEquals(new ExitStatus.Code(expected.exitCode()), exit, "the exit recorded once, on its owner");
                     assertNotNull(at);
@@ -179,14 +180,15 @@ class SupervisorProperties {
     void generatedIdsNeverCollideWithChosenOnes(@ForAll @Size(max = 30) List<@IntRange(min = 1, max = 40) Integer> chosen)
             throws Exception {
         SimulatedProcesses processes = new SimulatedProcesses();
-        Supervisor supervisor = new Supervisor(processes, InstantSource.fixed(Instant.EPOCH), 4096);
+        ManualTime time = new ManualTime();
+        Supervisor supervisor = new Supervisor(processes, time, time, 4096, new EventLog(EventLog.DEFAULT_HISTORY));
         processes.attach(supervisor);
         for (int n : chosen) {
             // A client picks ids that look generated; the generator must step around them.
             String id = "sleep-" + n;
-            if (supervisor.get(id).isEmpty()) supervisor.put(id, JobSpec.of("/bin/sleep"));
+            if (supervisor.get(id).isEmpty()) supervisor.put(id, JobSpec.of("/bin/sleep"), 0);
             Set<String> before = new HashSet<>(supervisor.list().stream().map(Job::id).toList());
-            Job generated = supervisor.start(JobSpec.of("/bin/sleep"));
+            Job generated = supervisor.start(JobSpec.of("/bin/sleep"), 0);
             assertFalse(before.contains(generated.id()), "generated " + generated.id() + " already existed");
         }
     }
