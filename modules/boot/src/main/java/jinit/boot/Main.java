@@ -8,7 +8,11 @@ import jinit.http.ApiServer;
 import jinit.posix.Accounts;
 import jinit.posix.Posix;
 import jinit.posix.PosixException;
-import jinit.posix.SpawnRequest;
+import jinit.posix.OutputPump;
+import jinit.api.Stdio;
+import jinit.http.SystemControl;
+import jinit.supervisor.EventLog;
+import jinit.supervisor.Scheduler;
 import jinit.supervisor.JobException;
 import jinit.supervisor.Supervisor;
 
@@ -30,6 +34,7 @@ public final class Main {
     static final String BOOT_JOB_ID = "boot";
     /** A cap on the job table; nothing is evicted when it is full. */
     static final int MAX_JOBS = 4096;
+    private static final int ROOT = 0;
 
     private Main() {}
 
@@ -70,14 +75,20 @@ public final class Main {
         }
 
         Map<String, String> environment = System.getenv();
-        PosixProcesses processes = new PosixProcesses(posix, new Accounts(), environment);
-        Supervisor supervisor = new Supervisor(processes, InstantSource.system(), MAX_JOBS);
+        PosixProcesses processes = new PosixProcesses(posix, new Accounts(), OutputPump.start(posix), environment);
+        Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
+                new EventLog(EventLog.DEFAULT_HISTORY));
         posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
 
         Shutdown shutdown = new Shutdown(posix, supervisor, pid1);
         installSignalHandlers(shutdown, pid1);
 
-        ApiServer server = ApiServer.start(new InetSocketAddress(options.bind(), options.port()), supervisor);
+        SystemControl system = (action, reason) -> shutdown.request(switch (action) {
+            case POWEROFF -> Shutdown.Action.POWER_OFF;
+            case REBOOT -> Shutdown.Action.REBOOT;
+            case HALT -> Shutdown.Action.HALT;
+        }, 0, reason);
+        ApiServer server = ApiServer.start(new InetSocketAddress(options.bind(), options.port()), supervisor, system);
         InetSocketAddress address = server.address();
         Console.log("serving the API on http://" + address.getAddress().getHostAddress() + ":" + address.getPort()
                 + " (pid " + posix.getpid() + ")");
@@ -91,20 +102,20 @@ public final class Main {
             Console.log("boot job ended: " + describe(exit));
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, exit.shellStatus(), "the end of the boot job");
         });
-        startBootJob(processes, supervisor, options.nextCommand(), exitWithBootJob, shutdown);
+        startBootJob(supervisor, options.nextCommand(), exitWithBootJob, shutdown);
     }
 
-    private static void startBootJob(PosixProcesses processes, Supervisor supervisor, List<String> command,
-                                     boolean exitWithBootJob, Shutdown shutdown) {
-        JobSpec spec = JobSpec.of(command.getFirst(), command.subList(1, command.size()).toArray(String[]::new));
+    private static void startBootJob(Supervisor supervisor, List<String> command, boolean exitWithBootJob, Shutdown shutdown) {
+        // The boot job is the one that talks to the user: it gets init's own stdin, stdout and stderr.
+        Stdio.Target inherit = new Stdio.Target.Inherit();
+        JobSpec spec = JobSpec.of(command.getFirst(), command.subList(1, command.size()).toArray(String[]::new))
+                .withStdio(new Stdio(inherit, inherit, inherit));
         try {
-            // The boot job is the one that talks to the user: it gets init's own stdin, stdout and stderr.
-            var launch = processes.prepare(spec, SpawnRequest.INHERIT, SpawnRequest.INHERIT, SpawnRequest.INHERIT);
-            Job job = supervisor.put(BOOT_JOB_ID, spec, launch);
+            Job job = supervisor.put(BOOT_JOB_ID, spec, ROOT);
             if (job.state() instanceof jinit.api.JobState.Running(int pid)) {
                 Console.log("boot job started: " + String.join(" ", command) + " (pid " + pid + ")");
             }
-        } catch (JobException | jinit.supervisor.LaunchException e) {
+        } catch (JobException e) {
             Console.log("could not start the boot job: " + e.getMessage());
             // 127 is what a shell answers for a command it cannot run.
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, 127, "a boot job that could not start");

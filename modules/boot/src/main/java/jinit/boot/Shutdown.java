@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * either reboot(2) (as PID 1) or exit (elsewhere). Each step is logged so a hang shows where it is.
  */
 final class Shutdown {
-    /** How long jobs get between TERM and KILL. */
-    static final long JOB_STOP_TIMEOUT_MS = 10_000;
+    /** The most any job gets between TERM and KILL during a shutdown, whatever its own stopTimeout. */
+    static final long JOB_STOP_CAP_MS = 10_000;
     /** How long stray processes (orphans, daemons) get between TERM and KILL. */
     static final long STRAY_STOP_TIMEOUT_MS = 2_000;
 
@@ -51,12 +51,13 @@ final class Shutdown {
             Console.log("shutdown (" + action.name().toLowerCase().replace('_', ' ') + ") requested by " + reason);
             supervisor.stopAccepting();
             Console.log("step 1/5: refusing new jobs");
-            Console.log("step 2/5: stopping jobs (TERM, KILL after " + JOB_STOP_TIMEOUT_MS + " ms)");
-            supervisor.signalAllRunning(Signal.TERM);
-            if (!supervisor.awaitNoneRunning(JOB_STOP_TIMEOUT_MS)) {
-                Console.log("jobs still running after " + JOB_STOP_TIMEOUT_MS + " ms; sending KILL");
+            Console.log("step 2/5: stopping jobs newest first (TERM, KILL after each job's stopTimeout, at most "
+                    + JOB_STOP_CAP_MS + " ms)");
+            supervisor.stopAll(JOB_STOP_CAP_MS);
+            if (!supervisor.awaitAllEnded(JOB_STOP_CAP_MS + STRAY_STOP_TIMEOUT_MS)) {
+                Console.log("jobs still running; sending KILL to what is left");
                 supervisor.signalAllRunning(Signal.KILL);
-                supervisor.awaitNoneRunning(STRAY_STOP_TIMEOUT_MS);
+                supervisor.awaitAllEnded(STRAY_STOP_TIMEOUT_MS);
             }
             if (pid1) {
                 Console.log("step 3/5: TERM to every remaining process");

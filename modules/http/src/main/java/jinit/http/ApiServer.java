@@ -22,11 +22,11 @@ public final class ApiServer implements AutoCloseable {
      * Binds and starts serving. Set {@code sun.net.httpserver.nodelay=true} before this (the image bakes it
      * in): without it every keep-alive answer waits 44 ms for Nagle and delayed ACK.
      */
-    public static ApiServer start(InetSocketAddress address, Supervisor supervisor) throws IOException {
+    public static ApiServer start(InetSocketAddress address, Supervisor supervisor, SystemControl system) throws IOException {
         HttpServer server = HttpServer.create(address, 128);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
-        server.createContext("/", new Routes(supervisor));
+        server.createContext("/", new Routes(supervisor, system));
         server.start();
         return new ApiServer(server, executor);
     }

@@ -8,25 +8,45 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A complete answer, built before anything is sent, so a failure midway can still become a clean error. */
+/**
+ * An answer. Most are complete before anything is sent, so a failure midway can still become a clean
+ * error; streams (log follow, events) send their headers first and then write as data comes.
+ */
 final class Reply {
+    /** Writes a streamed body; it returns when the stream is over or the client has gone. */
+    @FunctionalInterface
+    interface Streamer {
+        void writeTo(OutputStream out) throws IOException, InterruptedException;
+    }
+
     private final int status;
     private final byte[] body;
+    private final Streamer streamer;
     private final String contentType;
     private final List<String[]> headers = new ArrayList<>(2);
 
-    private Reply(int status, byte[] body, String contentType) {
+    private Reply(int status, byte[] body, Streamer streamer, String contentType) {
         this.status = status;
         this.body = body;
+        this.streamer = streamer;
         this.contentType = contentType;
     }
 
     static Reply json(int status, byte[] body) {
-        return new Reply(status, body, "application/json");
+        return new Reply(status, body, null, "application/json");
+    }
+
+    static Reply text(int status, byte[] body) {
+        return new Reply(status, body, null, "text/plain; charset=utf-8");
+    }
+
+    /** A body of unknown length, sent with chunked encoding. */
+    static Reply stream(String contentType, Streamer streamer) {
+        return new Reply(200, null, streamer, contentType);
     }
 
     static Reply noContent() {
-        return new Reply(204, null, null);
+        return new Reply(204, null, null, null);
     }
 
     static Reply error(int status, String message) {
@@ -42,6 +62,16 @@ final class Reply {
         var responseHeaders = exchange.getResponseHeaders();
         if (contentType != null) responseHeaders.set("Content-Type", contentType);
         for (String[] header : headers) responseHeaders.set(header[0], header[1]);
+        if (streamer != null) {
+            responseHeaders.set("Cache-Control", "no-store");
+            exchange.sendResponseHeaders(status, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                streamer.writeTo(out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
         if (body == null) {
             exchange.sendResponseHeaders(status, -1);
             return;

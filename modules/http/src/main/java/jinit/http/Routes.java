@@ -8,7 +8,9 @@ import jinit.api.JobJson;
 import jinit.api.JobSpec;
 import jinit.api.Signal;
 import jinit.api.SpecException;
+import jinit.supervisor.EventLog;
 import jinit.supervisor.JobException;
+import jinit.supervisor.LogRing;
 import jinit.supervisor.Supervisor;
 
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.function.Predicate;
 
 /**
  * Translates HTTP into supervisor calls and supervisor answers into HTTP. No job logic lives here.
@@ -32,6 +35,10 @@ import java.util.OptionalInt;
  * PUT    /job/:id              start under this id (409 if it is running)
  * DELETE /job/:id              forget an ended job (409 if it is running)
  * PUT    /job/:id/sig/:sig     signal a running job
+ * POST   /job/:id/stop         TERM, then KILL after a timeout; no restart
+ * GET    /job/:id/log          captured output, optionally followed
+ * GET    /events               job state changes as newline-delimited JSON
+ * POST   /system/:action       poweroff, reboot or halt
  * </pre>
  */
 final class Routes implements HttpHandler {
@@ -39,10 +46,12 @@ final class Routes implements HttpHandler {
     static final int MAX_BODY_BYTES = 64 * 1024;
 
     private final Supervisor supervisor;
+    private final SystemControl system;
     private final List<Route> routes;
 
-    Routes(Supervisor supervisor) {
+    Routes(Supervisor supervisor, SystemControl system) {
         this.supervisor = supervisor;
+        this.system = system;
         this.routes = routes();
     }
 
@@ -92,16 +101,9 @@ final class Routes implements HttpHandler {
     private List<Route> routes() {
         return List.of(
                 new Route("GET", "/jobs", (exchange, params) -> Reply.json(200, JobJson.jobs(supervisor.list()))),
-                new Route("POST", "/job", (exchange, params) -> created(supervisor.start(readSpec(exchange)))),
-                new Route("GET", "/job/:id", (exchange, params) -> {
-                    String id = jobId(params);
-                    return Reply.json(200, JobJson.job(supervisor.get(id)
-                            .orElseThrow(() -> new HttpError(404, "no job '" + id + "'"))));
-                }),
-                new Route("PUT", "/job/:id", (exchange, params) -> {
-                    String id = jobId(params);
-                    return created(supervisor.put(id, readSpec(exchange)));
-                }),
+                new Route("POST", "/job", (exchange, params) -> created(supervisor.start(readSpec(exchange), OWNER_ROOT))),
+                new Route("GET", "/job/:id", this::getJob),
+                new Route("PUT", "/job/:id", (exchange, params) -> created(supervisor.put(jobId(params), readSpec(exchange), OWNER_ROOT))),
                 new Route("DELETE", "/job/:id", (exchange, params) -> {
                     supervisor.delete(jobId(params));
                     return Reply.noContent();
@@ -115,7 +117,128 @@ final class Routes implements HttpHandler {
                     }
                     supervisor.signal(id, signal.getAsInt());
                     return Reply.noContent();
-                }));
+                }),
+                new Route("POST", "/job/:id/stop", this::stopJob),
+                new Route("GET", "/job/:id/log", this::jobLog),
+                new Route("GET", "/events", this::events),
+                new Route("POST", "/system/:action", this::systemAction));
+    }
+
+    /** Until access control knows the caller, every job belongs to root. */
+    private static final int OWNER_ROOT = 0;
+    /** The longest a client may block in one request on ?wait= or a stop. */
+    static final long MAX_WAIT_MS = 600_000;
+    /** The default wait for ?wait= without a timeout. */
+    static final long DEFAULT_WAIT_MS = 30_000;
+    /** The most lines a tail may ask for; the ring is bounded anyway, this bounds the work. */
+    static final int MAX_TAIL_LINES = 100_000;
+
+    private Reply getJob(HttpExchange exchange, Map<String, String> params) throws HttpError, JobException {
+        String id = jobId(params);
+        Query query = Query.of(exchange);
+        String wait = query.get("wait");
+        if (wait == null) {
+            return Reply.json(200, JobJson.job(supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"))));
+        }
+        Predicate<Job> condition = switch (wait) {
+            case "running" -> Job::running;
+            case "ended" -> Job::ended;
+            default -> throw new HttpError(400, "wait must be 'running' or 'ended'");
+        };
+        long timeout = query.number("timeout", 0, MAX_WAIT_MS, DEFAULT_WAIT_MS);
+        try {
+            return supervisor.await(id, condition, timeout)
+                    .map(job -> Reply.json(200, JobJson.job(job)))
+                    .orElseThrow(() -> new HttpError(408, "job '" + id + "' was not " + wait + " within " + timeout + " ms"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpError(503, "interrupted");
+        }
+    }
+
+    private Reply stopJob(HttpExchange exchange, Map<String, String> params) throws HttpError, JobException {
+        String id = jobId(params);
+        Query query = Query.of(exchange);
+        Job job = supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
+        long timeout = query.number("timeout", 0, MAX_WAIT_MS, job.spec().stopTimeout());
+        boolean wait = !"0".equals(query.get("wait"));
+        Job stopping = supervisor.stop(id, timeout);
+        if (stopping.ended()) return Reply.json(200, JobJson.job(stopping));
+        if (!wait) return Reply.json(202, JobJson.job(stopping));
+        try {
+            // KILL follows the timeout, so the end comes soon after; the margin covers the reaper.
+            return supervisor.await(id, Job::ended, timeout + 5_000)
+                    .map(ended -> Reply.json(200, JobJson.job(ended)))
+                    .orElseThrow(() -> new HttpError(408, "job '" + id + "' did not end after KILL"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpError(503, "interrupted");
+        }
+    }
+
+    private Reply jobLog(HttpExchange exchange, Map<String, String> params) throws HttpError {
+        String id = jobId(params);
+        Query query = Query.of(exchange);
+        LogRing log = supervisor.log(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
+        LogRing.Filter filter = switch (query.get("stream") == null ? "both" : query.get("stream")) {
+            case "stdout" -> LogRing.Filter.STDOUT;
+            case "stderr" -> LogRing.Filter.STDERR;
+            case "both" -> LogRing.Filter.BOTH;
+            default -> throw new HttpError(400, "stream must be 'stdout', 'stderr' or 'both'");
+        };
+        int tail = (int) query.number("tail", 0, MAX_TAIL_LINES, -1);
+        boolean follow = query.flag("follow");
+        boolean timestamps = query.flag("timestamps");
+        LogRing.Slice first = log.tail(tail, filter, timestamps);
+        Reply reply;
+        if (!follow) {
+            reply = Reply.text(200, first.bytes());
+        } else {
+            reply = Reply.stream("text/plain; charset=utf-8", out -> {
+                out.write(first.bytes());
+                out.flush();
+                long position = first.next();
+                boolean finished = first.finished();
+                while (!finished) {
+                    LogRing.Slice next = log.read(position, filter, timestamps, 1_000);
+                    if (next.bytes().length > 0) {
+                        out.write(next.bytes());
+                        out.flush();
+                    }
+                    position = next.next();
+                    finished = next.finished() && log.end() <= position;
+                }
+            });
+        }
+        return reply.header("X-Jinit-Dropped-Bytes", Long.toString(log.droppedBytes()));
+    }
+
+    private Reply events(HttpExchange exchange, Map<String, String> params) throws HttpError {
+        Query query = Query.of(exchange);
+        EventLog events = supervisor.events();
+        long since = query.number("since", 0, Long.MAX_VALUE, events.nextSeq());
+        return Reply.stream("application/x-ndjson", out -> {
+            long next = since;
+            while (true) {
+                for (EventLog.Event event : events.since(next, 15_000)) {
+                    out.write(JobJson.write(generator -> EventJson.write(generator, event)));
+                    out.write('\n');
+                    next = event.seq() + 1;
+                }
+                out.flush(); // also how a client that has gone away is noticed
+            }
+        });
+    }
+
+    private Reply systemAction(HttpExchange exchange, Map<String, String> params) throws HttpError {
+        SystemControl.Action action = switch (params.get("action")) {
+            case "poweroff" -> SystemControl.Action.POWEROFF;
+            case "reboot" -> SystemControl.Action.REBOOT;
+            case "halt" -> SystemControl.Action.HALT;
+            default -> throw new HttpError(404, "no system action '" + params.get("action") + "'; use poweroff, reboot or halt");
+        };
+        system.shutdown(action, "POST /system/" + params.get("action"));
+        return Reply.json(202, JobJson.value(Map.of("shutdown", params.get("action"))));
     }
 
     private Reply route(HttpExchange exchange) throws HttpError, JobException, IOException {

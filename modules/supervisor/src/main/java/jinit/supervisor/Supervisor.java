@@ -70,20 +70,15 @@ public final class Supervisor {
 
     /** POST /job: starts the spec under a fresh id. */
     public Job start(JobSpec spec, int owner) throws JobException {
-        return launch(null, spec, owner, null);
+        return launch(null, spec, owner);
     }
 
     /** PUT /job/:id: starts the spec under this id, replacing an ended job of that id. */
     public Job put(String id, JobSpec spec, int owner) throws JobException {
-        return launch(id, spec, owner, null);
+        return launch(id, spec, owner);
     }
 
-    /** PUT with stdio the caller arranged itself: the boot job shares init's console. */
-    public Job put(String id, JobSpec spec, int owner, ProcessBackend.PreparedLaunch prepared) throws JobException {
-        return launch(id, spec, owner, prepared);
-    }
-
-    private Job launch(String requestedId, JobSpec spec, int owner, ProcessBackend.PreparedLaunch given) throws JobException {
+    private Job launch(String requestedId, JobSpec spec, int owner) throws JobException {
         if (requestedId != null) {
             if (!JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
             refuseUnlessEnded(requestedId); // a conflict outranks a spec that cannot start
@@ -93,7 +88,7 @@ public final class Supervisor {
         String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
         ProcessBackend.PreparedLaunch prepared;
         try {
-            prepared = given != null ? given : backend.prepare(idForPrepare, spec, log);
+            prepared = backend.prepare(idForPrepare, spec, log);
         } catch (LaunchException e) {
             throw new JobException(Reason.CANNOT_START, e.getMessage());
         }
@@ -404,11 +399,12 @@ public final class Supervisor {
                 return;
             }
             if (prepared != null) {
+                // The marker goes in first: the new process may write before start() returns.
+                job.log.marker("restart " + (job.restartCount + 1) + " after " + describe(lastExit));
                 try {
                     int pid = prepared.start();
                     job.restartCount++;
                     job.error = null;
-                    job.log.marker("restart " + job.restartCount + " after " + describe(lastExit) + " (pid " + pid + ")");
                     job.started(pid, clock.instant());
                     byPid.put(pid, job);
                     changed(job);

@@ -1,0 +1,43 @@
+package jinit.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import jinit.api.JobJson;
+import jinit.api.JobState;
+import jinit.supervisor.EventLog;
+
+import java.io.IOException;
+
+/** One line of GET /events: {"seq","at","id","state","pid","exit","restarts",…}. */
+final class EventJson {
+    private EventJson() {}
+
+    static void write(JsonGenerator out, EventLog.Event event) throws IOException {
+        out.writeStartObject();
+        out.writeNumberField("seq", event.seq());
+        out.writeStringField("at", event.at().toString());
+        out.writeStringField("id", event.id());
+        out.writeStringField("state", event.state());
+        if (event.job() != null) {
+            out.writeFieldName("pid");
+            switch (event.job().state()) {
+                case JobState.Running(int pid) -> out.writeNumber(pid);
+                case JobState.Backoff b -> out.writeNull();
+                case JobState.Exited e -> out.writeNull();
+            }
+            out.writeFieldName("exit");
+            switch (event.job().state()) {
+                case JobState.Running r -> out.writeNull();
+                case JobState.Backoff b -> {
+                    JobJson.writeExit(out, b.lastExit());
+                    out.writeStringField("nextStartAt", b.nextStartAt().toString());
+                }
+                case JobState.Exited e -> {
+                    JobJson.writeExit(out, e.exit());
+                    if (e.gaveUp()) out.writeBooleanField("gaveUp", true);
+                }
+            }
+            out.writeNumberField("restarts", event.job().restarts());
+        }
+        out.writeEndObject();
+    }
+}
