@@ -1,0 +1,310 @@
+package jinit.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import jinit.posix.WaitStatus;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real daemon, {@code jinit.boot.Main} in a JVM of its own, started from the test JVM's own
+ * module path with {@code jinit.posix} (never ProcessBuilder) and reaped by the test JVM's reaper.
+ * Its stdout and stderr go to files under {@code target/it/}, which are kept for a failed run to be
+ * read: a file never fills up, so no job ever blocks on the daemon's output.
+ */
+final class Daemon implements AutoCloseable {
+    /** Where daemons, their consoles and the tests' scratch files live: not /tmp, which a PID 1 daemon mounts over. */
+    static final Path WORK = Path.of(System.getProperty("user.dir"), "target", "it").toAbsolutePath();
+    private static final Path UNSHARE = Path.of("/usr/bin/unshare");
+    private static final Pattern SERVING = Pattern.compile("serving the API on http://([0-9.]+):(\\d+) \\(pid (\\d+)\\)");
+    private static final Duration STOP_PATIENCE = Duration.ofSeconds(30);
+
+    /**
+     * How to start it.
+     *
+     * @param stay         pass {@code --stay}: keep serving after the boot job ends
+     * @param pidNamespace run it as PID 1 of a new PID namespace, under {@code unshare --pid --fork --mount-proc}
+     * @param environment  the daemon's entire environment, which jobs without "envs" inherit
+     * @param nextCommand  the boot job, after {@code --}; empty for none
+     */
+    record Config(boolean stay, boolean pidNamespace, Map<String, String> environment, List<String> nextCommand) {
+        /** A marker that tells the daemon's own environment apart from the test JVM's. */
+        static final String MARKER = "JINIT_IT_DAEMON";
+
+        static Config defaults() {
+            Map<String, String> environment = new LinkedHashMap<>();
+            environment.put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+            environment.put("HOME", "/root");
+            environment.put("LANG", "C.UTF-8");
+            environment.put(MARKER, "yes");
+            return new Config(true, false, environment, List.of());
+        }
+
+        Config exitWithBootJob() {
+            return new Config(false, pidNamespace, environment, nextCommand);
+        }
+
+        Config inPidNamespace() {
+            return new Config(stay, true, environment, nextCommand);
+        }
+
+        Config withEnvironment(String key, String value) {
+            Map<String, String> changed = new LinkedHashMap<>(environment);
+            changed.put(key, value);
+            return new Config(stay, pidNamespace, changed, nextCommand);
+        }
+
+        Config boot(String... command) {
+            return new Config(stay, pidNamespace, environment, List.of(command));
+        }
+    }
+
+    private final Config config;
+    private final Path dir;
+    private final int launcherPid;
+    private int pid;
+    private InetSocketAddress address;
+
+    private Daemon(Config config, Path dir, int launcherPid) {
+        this.config = config;
+        this.dir = dir;
+        this.launcherPid = launcherPid;
+    }
+
+    /** An ordinary daemon: not PID 1, {@code --stay}, no boot job. */
+    static Daemon start() throws Exception {
+        return start(Config.defaults());
+    }
+
+    /** Starts the daemon and waits until it says it is serving. */
+    static Daemon start(Config config) throws Exception {
+        Path dir = Files.createTempDirectory(Files.createDirectories(WORK), "daemon-");
+        List<String> argv = new ArrayList<>();
+        if (config.pidNamespace()) argv.addAll(List.of(UNSHARE.toString(), "--pid", "--fork", "--mount-proc"));
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
+        argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
+        argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
+        if (config.stay()) argv.add("--stay");
+        if (!config.nextCommand().isEmpty()) {
+            argv.add("--");
+            argv.addAll(config.nextCommand());
+        }
+        int launcher = Processes.spawn(argv, config.environment(), dir.resolve("stdout"), dir.resolve("stderr"));
+        Daemon daemon = new Daemon(config, dir, launcher);
+        try {
+            daemon.awaitServing();
+        } catch (Throwable e) {
+            daemon.kill();
+            throw e;
+        }
+        return daemon;
+    }
+
+    /**
+     * The test JVM's module path holds jinit's modules and the named libraries; Surefire puts the
+     * rest (jnr-ffi's asm and jnr-posix among them) on the class path, where jnr-ffi, an automatic
+     * module, can read them. The daemon gets both, less this module's test classes.
+     */
+    private static String modulePath() {
+        String path = System.getProperty("jdk.module.path");
+        if (path == null || path.isEmpty()) {
+            throw new IllegalStateException("jdk.module.path is not set: run these tests on the module path (Surefire does)");
+        }
+        return path;
+    }
+
+    private static String classPath() {
+        return Arrays.stream(System.getProperty("java.class.path", "").split(File.pathSeparator))
+                .filter(entry -> !entry.isEmpty() && !entry.endsWith("test-classes"))
+                .reduce((a, b) -> a + File.pathSeparator + b)
+                .orElse("");
+    }
+
+    private void awaitServing() throws Exception {
+        Matcher serving = Eventually.await("the daemon to serve the API", () -> {
+            if (Processes.exitOf(launcherPid).isPresent()) {
+                throw new AssertionError("the daemon ended before serving: " + Processes.exitOf(launcherPid).get()
+                        + "\n" + console());
+            }
+            return SERVING.matcher(console());
+        }, Matcher::find);
+        address = new InetSocketAddress(serving.group(1), Integer.parseInt(serving.group(2)));
+        if (!config.pidNamespace()) {
+            pid = launcherPid;
+            assertEquals(pid, Integer.parseInt(serving.group(3)), "the pid the daemon reports");
+        } else {
+            assertEquals(1, Integer.parseInt(serving.group(3)), "the daemon's pid in its namespace");
+            // unshare --fork waits for one child: the namespace's init, our daemon.
+            pid = Eventually.await("unshare's child", () -> ProcFs.children(launcherPid), c -> c.size() == 1).getFirst().pid();
+        }
+    }
+
+    /** The daemon's pid as this test JVM sees it (for a PID namespace, not 1 but its pid outside). */
+    int pid() {
+        return pid;
+    }
+
+    /** Our own child: the daemon's JVM, or the unshare process around it. */
+    int launcherPid() {
+        return launcherPid;
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    String baseUrl() {
+        return "http://" + address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    Config config() {
+        return config;
+    }
+
+    /** What the daemon (and the boot job) wrote to stderr: init's console. */
+    String console() throws IOException {
+        return Files.readString(dir.resolve("stderr"), StandardCharsets.UTF_8);
+    }
+
+    Path stdoutFile() {
+        return dir.resolve("stdout");
+    }
+
+    // ---- HTTP ----
+
+    Http.Response request(String method, String path, Map<String, String> headers, byte[] body) throws IOException {
+        return Http.request(address, method, path, headers, body);
+    }
+
+    Http.Response get(String path) throws IOException {
+        return request("GET", path, Map.of(), null);
+    }
+
+    Http.Response delete(String path) throws IOException {
+        return request("DELETE", path, Map.of(), null);
+    }
+
+    /** A PUT without a body, as the signal route takes it. */
+    Http.Response put(String path) throws IOException {
+        return request("PUT", path, Map.of(), null);
+    }
+
+    Http.Response put(String path, String json) throws IOException {
+        return request("PUT", path, Map.of("Content-Type", "application/json"), json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Http.Response post(String path, String json) throws IOException {
+        return request("POST", path, Map.of("Content-Type", "application/json"), json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** GET /job/:id, which must exist. */
+    Map<String, Object> job(String id) throws IOException {
+        Http.Response response = get("/job/" + id);
+        assertEquals(200, response.status(), () -> "GET /job/" + id + ": " + response);
+        return response.json();
+    }
+
+    List<Map<String, Object>> jobs() throws IOException {
+        Http.Response response = get("/jobs");
+        assertEquals(200, response.status(), () -> "GET /jobs: " + response);
+        return Json.array(response.text());
+    }
+
+    /** PUTs {@code spec} under {@code id}, which must start; returns the job's pid. */
+    int start(String id, String spec) throws IOException {
+        Http.Response response = put("/job/" + id, spec);
+        assertEquals(201, response.status(), () -> "PUT /job/" + id + " " + spec + ": " + response);
+        return (Integer) response.json().get("pid");
+    }
+
+    /** Waits until job {@code id} has ended and returns it. */
+    Map<String, Object> awaitEnded(String id) throws Exception {
+        return Eventually.await("job '" + id + "' to end", () -> job(id), job -> "exited".equals(job.get("state")));
+    }
+
+    /** Processes whose parent is the daemon right now: its jobs, adopted orphans, and zombies of either. */
+    List<ProcFs.Proc> children() throws IOException {
+        return ProcFs.children(pid);
+    }
+
+    // ---- the end ----
+
+    Optional<WaitStatus> exit() {
+        return Processes.exitOf(launcherPid);
+    }
+
+    /** Waits for the daemon (or its unshare) to end by itself. */
+    WaitStatus awaitExit() throws Exception {
+        try {
+            return Processes.awaitExit(launcherPid, STOP_PATIENCE);
+        } catch (TimeoutException e) {
+            kill();
+            throw new AssertionError("the daemon did not end within " + STOP_PATIENCE + "\n" + console(), e);
+        }
+    }
+
+    /** Sends {@code signal} to the daemon itself and waits for it to end. */
+    WaitStatus stop(int signal) throws Exception {
+        signalDaemon(signal);
+        return awaitExit();
+    }
+
+    /**
+     * Stops a daemon that is still running with TERM and asserts that it exits: with status 0 when
+     * it is an ordinary process; as PID 1, reboot(2) ends the namespace, which kills it with SIGHUP.
+     */
+    @Override
+    public void close() throws Exception {
+        if (exit().isPresent()) return;
+        WaitStatus status = stop(Processes.SIGTERM);
+        WaitStatus expected = config.pidNamespace() ? new WaitStatus.Exited(128 + 1) : new WaitStatus.Exited(0);
+        assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + consoleOrNote());
+    }
+
+    /** Last resort for a daemon that would not stop: KILL (for PID 1, this ends its whole namespace). */
+    private void kill() throws Exception {
+        if (pid != 0) signalDaemon(Processes.SIGKILL);
+        Processes.signal(launcherPid, Processes.SIGKILL);
+        Processes.awaitExit(launcherPid, STOP_PATIENCE);
+    }
+
+    /**
+     * Signals the daemon. Ours to reap unless it is a namespace's init, which unshare reaps: that one
+     * is signalled only while unshare still runs, so the pid cannot have been reused yet.
+     */
+    void signalDaemon(int signal) throws Exception {
+        if (pid == launcherPid) {
+            Processes.signal(pid, signal);
+        } else if (exit().isEmpty() && ProcFs.proc(pid).filter(p -> p.ppid() == launcherPid).isPresent()) {
+            Processes.POSIX.kill(pid, signal);
+        }
+    }
+
+    private String consoleOrNote() {
+        try {
+            return console();
+        } catch (IOException e) {
+            return "(console unreadable: " + e + ")";
+        }
+    }
+}
