@@ -11,7 +11,11 @@ import jinit.posix.PosixException;
 import jinit.posix.OutputPump;
 import jinit.api.Stdio;
 import jinit.http.SystemControl;
+import jinit.supervisor.AccessPolicy;
+import jinit.supervisor.Caller;
 import jinit.supervisor.EventLog;
+import java.io.IOException;
+import java.nio.file.Path;
 import jinit.supervisor.Scheduler;
 import jinit.supervisor.JobException;
 import jinit.supervisor.Supervisor;
@@ -34,7 +38,6 @@ public final class Main {
     static final String BOOT_JOB_ID = "boot";
     /** A cap on the job table; nothing is evicted when it is full. */
     static final int MAX_JOBS = 4096;
-    private static final int ROOT = 0;
 
     private Main() {}
 
@@ -47,7 +50,7 @@ public final class Main {
         } catch (Options.UsageException e) {
             System.err.println((e.getMessage() == null ? "" : "jinit: " + e.getMessage() + "\n") + Options.USAGE);
             if (Posix.load().getpid() != 1) System.exit(e.getMessage() == null ? 0 : 2);
-            options = new Options(Options.DEFAULT_BIND, Options.DEFAULT_PORT, true, List.of());
+            options = new Options(Options.DEFAULT_BIND, Options.DEFAULT_PORT, true, TokenFile.DEFAULT_PATH, false, List.of());
         }
         try {
             run(options);
@@ -75,7 +78,8 @@ public final class Main {
         }
 
         Map<String, String> environment = System.getenv();
-        PosixProcesses processes = new PosixProcesses(posix, new Accounts(), OutputPump.start(posix), environment);
+        Accounts accounts = new Accounts();
+        PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
                 new EventLog(EventLog.DEFAULT_HISTORY));
         posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
@@ -88,7 +92,21 @@ public final class Main {
             case REBOOT -> Shutdown.Action.REBOOT;
             case HALT -> Shutdown.Action.HALT;
         }, 0, reason);
-        ApiServer server = ApiServer.start(new InetSocketAddress(options.bind(), options.port()), supervisor, system);
+        String token = null;
+        try {
+            token = TokenFile.create(posix, Path.of(options.tokenFile()));
+            Console.log("admin token written to " + options.tokenFile());
+        } catch (PosixException | IOException e) {
+            Console.log("could not write the admin token to " + options.tokenFile() + ": " + e.getMessage()
+                    + "; only uid 0 over loopback is admin");
+        }
+        InetSocketAddress bindAddress = new InetSocketAddress(options.bind(), options.port());
+        if (!bindAddress.getAddress().isLoopbackAddress()) {
+            Console.log("WARNING: serving the job API off loopback, on " + options.bind()
+                    + ". Anyone who can reach it and has the token can run anything as root.");
+        }
+        ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote()), supervisor,
+                new AccessPolicy(new SystemDirectory(accounts)), system, Console::log);
         InetSocketAddress address = server.address();
         Console.log("serving the API on http://" + address.getAddress().getHostAddress() + ":" + address.getPort()
                 + " (pid " + posix.getpid() + ")");
@@ -111,7 +129,7 @@ public final class Main {
         JobSpec spec = JobSpec.of(command.getFirst(), command.subList(1, command.size()).toArray(String[]::new))
                 .withStdio(new Stdio(inherit, inherit, inherit));
         try {
-            Job job = supervisor.put(BOOT_JOB_ID, spec, ROOT);
+            Job job = supervisor.put(BOOT_JOB_ID, spec, Caller.ROOT);
             if (job.state() instanceof jinit.api.JobState.Running(int pid)) {
                 Console.log("boot job started: " + String.join(" ", command) + " (pid " + pid + ")");
             }

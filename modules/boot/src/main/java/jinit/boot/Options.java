@@ -8,20 +8,24 @@ import java.util.Map;
  * The kernel hands {@code KEY=VALUE} boot parameters to init as environment variables, so
  * {@code JINIT_BIND} and {@code JINIT_PORT} work where no command line can be edited.
  */
-record Options(String bind, int port, boolean stay, List<String> nextCommand) {
+record Options(String bind, int port, boolean stay, String tokenFile, boolean allowRemote, List<String> nextCommand) {
     static final String DEFAULT_BIND = "127.0.0.1";
     static final int DEFAULT_PORT = 1;
 
     static final String USAGE = """
-            usage: jinit [--bind ADDR] [--port N] [--stay] [--] [next command [args...]]
-              --bind ADDR  address to serve the API on (default 127.0.0.1; env JINIT_BIND)
-              --port N     TCP port, 0 for any free one (default 1; env JINIT_PORT)
-              --stay       when not PID 1, keep serving after the next command ends""";
+            usage: jinit [--bind ADDR] [--port N] [--stay] [--token-file PATH] [--allow-remote] [--] [next command [args...]]
+              --bind ADDR        address to serve the API on (default 127.0.0.1; env JINIT_BIND)
+              --port N           TCP port, 0 for any free one (default 1; env JINIT_PORT)
+              --stay             when not PID 1, keep serving after the next command ends
+              --token-file PATH  where to write the per-boot admin token (default /run/jinit/token; env JINIT_TOKEN_FILE)
+              --allow-remote     allow --bind off loopback; every request then needs the token""";
 
     static Options parse(List<String> args, Map<String, String> env) throws UsageException {
         String bind = env.getOrDefault("JINIT_BIND", DEFAULT_BIND);
         String port = env.getOrDefault("JINIT_PORT", Integer.toString(DEFAULT_PORT));
         boolean stay = false;
+        String tokenFile = env.getOrDefault("JINIT_TOKEN_FILE", "/run/jinit/token");
+        boolean allowRemote = false;
         int i = 0;
         while (i < args.size()) {
             String arg = args.get(i);
@@ -31,6 +35,8 @@ record Options(String bind, int port, boolean stay, List<String> nextCommand) {
                 case "--bind" -> bind = value(args, ++i, arg);
                 case "--port" -> port = value(args, ++i, arg);
                 case "--stay" -> stay = true;
+                case "--token-file" -> tokenFile = value(args, ++i, arg);
+                case "--allow-remote" -> allowRemote = true;
                 case "--help" -> throw new UsageException(null);
                 default -> throw new UsageException("unknown option " + arg);
             }
@@ -43,7 +49,7 @@ record Options(String bind, int port, boolean stay, List<String> nextCommand) {
             throw new UsageException("port '" + port + "' is not a number");
         }
         if (portNumber < 0 || portNumber > 65535) throw new UsageException("port " + portNumber + " is out of range");
-        return new Options(bind, portNumber, stay, List.copyOf(args.subList(i, args.size())));
+        return new Options(bind, portNumber, stay, tokenFile, allowRemote, List.copyOf(args.subList(i, args.size())));
     }
 
     private static String value(List<String> args, int index, String option) throws UsageException {

@@ -8,6 +8,8 @@ import jinit.api.JobJson;
 import jinit.api.JobSpec;
 import jinit.api.Signal;
 import jinit.api.SpecException;
+import jinit.supervisor.AccessPolicy;
+import jinit.supervisor.Caller;
 import jinit.supervisor.EventLog;
 import jinit.supervisor.JobException;
 import jinit.supervisor.LogRing;
@@ -47,11 +49,17 @@ final class Routes implements HttpHandler {
 
     private final Supervisor supervisor;
     private final SystemControl system;
+    private final Guard guard;
+    private final AccessPolicy policy;
+    private final RefusalLog refusals;
     private final List<Route> routes;
 
-    Routes(Supervisor supervisor, SystemControl system) {
+    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals) {
         this.supervisor = supervisor;
         this.system = system;
+        this.guard = guard;
+        this.policy = policy;
+        this.refusals = refusals;
         this.routes = routes();
     }
 
@@ -59,13 +67,17 @@ final class Routes implements HttpHandler {
     public void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             Reply reply;
+            Caller caller = null;
             try {
-                reply = route(exchange);
+                caller = guard.admit(exchange);
+                reply = route(exchange, caller);
             } catch (HttpError e) {
                 reply = Reply.error(e.status(), e.getMessage());
                 if (e.allow() != null) reply.header("Allow", e.allow());
+                if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
             } catch (JobException e) {
                 reply = Reply.error(status(e.reason()), e.getMessage());
+                if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
             } catch (RuntimeException e) {
                 // A bug must not take the API down or leak a stack trace to the client.
                 System.err.println("jinit: internal error on " + exchange.getRequestMethod() + " "
@@ -74,6 +86,11 @@ final class Routes implements HttpHandler {
             }
             reply.send(exchange);
         }
+    }
+
+    private void refused(HttpExchange exchange, Caller caller, int status, String rule) {
+        refusals.refused(status, caller == null ? null : caller.uid(), exchange.getRequestMethod(),
+                exchange.getRequestURI().getRawPath(), rule);
     }
 
     /** One route: a method and a path pattern whose ":name" segments are captured. */
@@ -95,27 +112,32 @@ final class Routes implements HttpHandler {
 
     @FunctionalInterface
     private interface Action {
-        Reply run(HttpExchange exchange, Map<String, String> params) throws HttpError, JobException, IOException;
+        Reply run(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException, IOException;
     }
 
     private List<Route> routes() {
         return List.of(
-                new Route("GET", "/jobs", (exchange, params) -> Reply.json(200, JobJson.jobs(supervisor.list()))),
-                new Route("POST", "/job", (exchange, params) -> created(supervisor.start(readSpec(exchange), OWNER_ROOT))),
+                new Route("GET", "/jobs", (exchange, params, caller) -> Reply.json(200,
+                        JobJson.jobs(supervisor.list().stream().map(job -> policy.view(caller, job)).toList()))),
+                new Route("POST", "/job", (exchange, params, caller) ->
+                        created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
                 new Route("GET", "/job/:id", this::getJob),
-                new Route("PUT", "/job/:id", (exchange, params) -> created(supervisor.put(jobId(params), readSpec(exchange), OWNER_ROOT))),
-                new Route("DELETE", "/job/:id", (exchange, params) -> {
-                    supervisor.delete(jobId(params));
+                new Route("PUT", "/job/:id", (exchange, params, caller) -> {
+                    String id = jobId(params);
+                    return created(supervisor.put(id, policy.admitStart(caller, readSpec(exchange)), caller));
+                }),
+                new Route("DELETE", "/job/:id", (exchange, params, caller) -> {
+                    supervisor.delete(jobId(params), caller);
                     return Reply.noContent();
                 }),
-                new Route("PUT", "/job/:id/sig/:sig", (exchange, params) -> {
+                new Route("PUT", "/job/:id/sig/:sig", (exchange, params, caller) -> {
                     String id = jobId(params);
                     String name = params.get("sig");
                     OptionalInt signal = Signal.parse(name);
                     if (signal.isEmpty()) {
                         throw new HttpError(400, "unknown signal '" + name + "': use a name like TERM or SIGTERM, or a number from 1 to 64");
                     }
-                    supervisor.signal(id, signal.getAsInt());
+                    supervisor.signal(id, signal.getAsInt(), caller);
                     return Reply.noContent();
                 }),
                 new Route("POST", "/job/:id/stop", this::stopJob),
@@ -124,8 +146,6 @@ final class Routes implements HttpHandler {
                 new Route("POST", "/system/:action", this::systemAction));
     }
 
-    /** Until access control knows the caller, every job belongs to root. */
-    private static final int OWNER_ROOT = 0;
     /** The longest a client may block in one request on ?wait= or a stop. */
     static final long MAX_WAIT_MS = 600_000;
     /** The default wait for ?wait= without a timeout. */
@@ -133,12 +153,13 @@ final class Routes implements HttpHandler {
     /** The most lines a tail may ask for; the ring is bounded anyway, this bounds the work. */
     static final int MAX_TAIL_LINES = 100_000;
 
-    private Reply getJob(HttpExchange exchange, Map<String, String> params) throws HttpError, JobException {
+    private Reply getJob(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException {
         String id = jobId(params);
         Query query = Query.of(exchange);
         String wait = query.get("wait");
         if (wait == null) {
-            return Reply.json(200, JobJson.job(supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"))));
+            Job job = supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
+            return Reply.json(200, JobJson.job(policy.view(caller, job)));
         }
         Predicate<Job> condition = switch (wait) {
             case "running" -> Job::running;
@@ -148,7 +169,7 @@ final class Routes implements HttpHandler {
         long timeout = query.number("timeout", 0, MAX_WAIT_MS, DEFAULT_WAIT_MS);
         try {
             return supervisor.await(id, condition, timeout)
-                    .map(job -> Reply.json(200, JobJson.job(job)))
+                    .map(job -> Reply.json(200, JobJson.job(policy.view(caller, job))))
                     .orElseThrow(() -> new HttpError(408, "job '" + id + "' was not " + wait + " within " + timeout + " ms"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -156,13 +177,13 @@ final class Routes implements HttpHandler {
         }
     }
 
-    private Reply stopJob(HttpExchange exchange, Map<String, String> params) throws HttpError, JobException {
+    private Reply stopJob(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException {
         String id = jobId(params);
         Query query = Query.of(exchange);
         Job job = supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
         long timeout = query.number("timeout", 0, MAX_WAIT_MS, job.spec().stopTimeout());
         boolean wait = !"0".equals(query.get("wait"));
-        Job stopping = supervisor.stop(id, timeout);
+        Job stopping = supervisor.stop(id, timeout, caller);
         if (stopping.ended()) return Reply.json(200, JobJson.job(stopping));
         if (!wait) return Reply.json(202, JobJson.job(stopping));
         try {
@@ -176,10 +197,10 @@ final class Routes implements HttpHandler {
         }
     }
 
-    private Reply jobLog(HttpExchange exchange, Map<String, String> params) throws HttpError {
+    private Reply jobLog(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException {
         String id = jobId(params);
         Query query = Query.of(exchange);
-        LogRing log = supervisor.log(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
+        LogRing log = supervisor.log(id, caller);
         LogRing.Filter filter = switch (query.get("stream") == null ? "both" : query.get("stream")) {
             case "stdout" -> LogRing.Filter.STDOUT;
             case "stderr" -> LogRing.Filter.STDERR;
@@ -213,7 +234,7 @@ final class Routes implements HttpHandler {
         return reply.header("X-Jinit-Dropped-Bytes", Long.toString(log.droppedBytes()));
     }
 
-    private Reply events(HttpExchange exchange, Map<String, String> params) throws HttpError {
+    private Reply events(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError {
         Query query = Query.of(exchange);
         EventLog events = supervisor.events();
         long since = query.number("since", 0, Long.MAX_VALUE, events.nextSeq());
@@ -230,7 +251,8 @@ final class Routes implements HttpHandler {
         });
     }
 
-    private Reply systemAction(HttpExchange exchange, Map<String, String> params) throws HttpError {
+    private Reply systemAction(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException {
+        policy.admitSystem(caller);
         SystemControl.Action action = switch (params.get("action")) {
             case "poweroff" -> SystemControl.Action.POWEROFF;
             case "reboot" -> SystemControl.Action.REBOOT;
@@ -241,14 +263,19 @@ final class Routes implements HttpHandler {
         return Reply.json(202, JobJson.value(Map.of("shutdown", params.get("action"))));
     }
 
-    private Reply route(HttpExchange exchange) throws HttpError, JobException, IOException {
+    private Reply route(HttpExchange exchange, Caller caller) throws HttpError, JobException, IOException {
         String method = exchange.getRequestMethod();
         List<String> path = segments(exchange.getRequestURI().getRawPath());
         StringJoiner allowed = new StringJoiner(", ");
         for (Route route : routes) {
             Map<String, String> params = route.match(path);
             if (params == null) continue;
-            if (route.method.equals(method)) return route.action.run(exchange, params);
+            if (route.method.equals(method)) {
+                // A request without a body is complete now; saying so keeps a long wait or stream from
+                // counting against the server's request-read timeout (sun.net.httpserver.maxReqTime).
+                if (!method.equals("POST") && !method.equals("PUT")) exchange.getRequestBody().close();
+                return route.action.run(exchange, params, caller);
+            }
             allowed.add(route.method);
         }
         if (allowed.length() > 0) throw HttpError.methodNotAllowed(allowed.toString());
@@ -319,6 +346,7 @@ final class Routes implements HttpHandler {
         return switch (reason) {
             case NOT_FOUND -> 404;
             case CONFLICT -> 409;
+            case FORBIDDEN -> 403;
             case CANNOT_START -> 422;
             case FULL -> 507;
             case SHUTTING_DOWN -> 503;

@@ -5,6 +5,8 @@ public final class JobException extends Exception {
     public enum Reason {
         /** No job has that id. */
         NOT_FOUND,
+        /** An access rule refuses the caller. */
+        FORBIDDEN,
         /** The job is in a state that forbids the request (running on PUT/DELETE, not running on a signal). */
         CONFLICT,
         /** The spec is valid but cannot start. */

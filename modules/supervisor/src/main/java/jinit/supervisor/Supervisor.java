@@ -69,16 +69,16 @@ public final class Supervisor {
     // ---- starting ----
 
     /** POST /job: starts the spec under a fresh id. */
-    public Job start(JobSpec spec, int owner) throws JobException {
-        return launch(null, spec, owner);
+    public Job start(JobSpec spec, Caller caller) throws JobException {
+        return launch(null, spec, caller);
     }
 
     /** PUT /job/:id: starts the spec under this id, replacing an ended job of that id. */
-    public Job put(String id, JobSpec spec, int owner) throws JobException {
-        return launch(id, spec, owner);
+    public Job put(String id, JobSpec spec, Caller caller) throws JobException {
+        return launch(id, spec, caller);
     }
 
-    private Job launch(String requestedId, JobSpec spec, int owner) throws JobException {
+    private Job launch(String requestedId, JobSpec spec, Caller caller) throws JobException {
         if (requestedId != null) {
             if (!JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
             refuseUnlessEnded(requestedId); // a conflict outranks a spec that cannot start
@@ -96,7 +96,10 @@ public final class Supervisor {
         try {
             if (!acceptingJobs) throw new JobException(Reason.SHUTTING_DOWN, "init is shutting down and starts no new jobs");
             JobRecord existing = requestedId == null ? null : jobs.get(requestedId);
-            if (existing != null) refuseUnlessEnded(existing);
+            if (existing != null) {
+                refuseUnlessEnded(existing);
+                requireOwner(existing, caller, "replace");
+            }
             if (existing == null && jobs.size() >= maxJobs) {
                 throw new JobException(Reason.FULL, "the job table is full (" + maxJobs + " jobs); delete ended jobs first");
             }
@@ -108,7 +111,7 @@ public final class Supervisor {
                 throw new JobException(Reason.CANNOT_START, e.getMessage());
             }
             if (existing != null) jobs.remove(id); // a fresh start goes to the end: the list is in start order
-            JobRecord job = new JobRecord(id, spec, owner, log);
+            JobRecord job = new JobRecord(id, spec, caller.uid(), log);
             job.started(pid, clock.instant());
             jobs.put(id, job);
             byPid.put(pid, job);
@@ -193,11 +196,12 @@ public final class Supervisor {
     }
 
     /** The job's output, which lasts until the job is deleted. */
-    public Optional<LogRing> log(String id) {
+    public LogRing log(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = jobs.get(id);
-            return job == null ? Optional.empty() : Optional.of(job.log);
+            JobRecord job = require(id);
+            requireOwner(job, caller, "read the log of");
+            return job.log;
         } finally {
             lock.unlock();
         }
@@ -226,10 +230,11 @@ public final class Supervisor {
     // ---- signals, stop, delete ----
 
     /** PUT /job/:id/sig/:sig. A death by a signal sent here is not a failure for the restart policy. */
-    public void signal(String id, int signal) throws JobException {
+    public void signal(String id, int signal, Caller caller) throws JobException {
         lock.lock();
         try {
             JobRecord job = require(id);
+            requireOwner(job, caller, "signal");
             if (!(job.state instanceof JobState.Running(int pid))) {
                 throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + job.state.label() + ", not running");
             }
@@ -248,10 +253,11 @@ public final class Supervisor {
      * POST /job/:id/stop: cancels any restart; a running job gets TERM on its process group, and KILL after
      * {@code timeoutMillis} if it is still there. Returns at once; {@link #await} waits for the end.
      */
-    public Job stop(String id, long timeoutMillis) throws JobException {
+    public Job stop(String id, long timeoutMillis, Caller caller) throws JobException {
         lock.lock();
         try {
             JobRecord job = require(id);
+            requireOwner(job, caller, "stop");
             switch (job.state) {
                 case JobState.Exited e -> { }
                 case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
@@ -302,10 +308,12 @@ public final class Supervisor {
     }
 
     /** DELETE /job/:id: forgets an ended job. */
-    public void delete(String id) throws JobException {
+    public void delete(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            refuseUnlessEnded(require(id));
+            JobRecord job = require(id);
+            requireOwner(job, caller, "delete");
+            refuseUnlessEnded(job);
             jobs.remove(id);
             events.add(clock.instant(), id, "deleted", null);
             changed.signalAll();
@@ -313,6 +321,13 @@ public final class Supervisor {
             lock.unlock();
         }
         backend.forget(id);
+    }
+
+    private static void requireOwner(JobRecord job, Caller caller, String verb) throws JobException {
+        if (!caller.owns(job.owner)) {
+            throw AccessPolicy.forbidden("rule 'own jobs only': uid " + caller.uid() + " may not " + verb + " job '"
+                    + job.id + "' of uid " + job.owner);
+        }
     }
 
     private JobRecord require(String id) throws JobException {
@@ -461,7 +476,7 @@ public final class Supervisor {
         List<Job> newestFirst = list().reversed();
         for (Job job : newestFirst) {
             try {
-                stop(job.id(), Math.min(job.spec().stopTimeout(), capMillis));
+                stop(job.id(), Math.min(job.spec().stopTimeout(), capMillis), Caller.ROOT);
             } catch (JobException e) {
                 // Deleted meanwhile: nothing to stop.
             }

@@ -127,14 +127,14 @@ class RestartProperties {
     @Test
     void aCrashLoopBacksOffExponentiallyAndGivesUp() throws Exception {
         Restart policy = new Restart(Restart.Policy.ON_FAILURE, 100, 1_000, 2.0, 10_000, 5, 60_000);
-        supervisor.put("loop", JobSpec.of("/bin/crash").withRestart(policy), 0);
+        supervisor.put("loop", JobSpec.of("/bin/crash").withRestart(policy), Caller.ROOT);
         long[] expected = {100, 200, 400, 800, 1000};
         for (int restart = 1; restart <= 5; restart++) {
             processes.exit(pidOf("loop"), new ExitStatus.Code(1));
             Job job = supervisor.get("loop").orElseThrow();
             JobState.Backoff backoff = assertInstanceOf(JobState.Backoff.class, job.state());
             assertEquals(expected[restart - 1], backoff.nextStartAt().toEpochMilli() - backoff.exitedAt().toEpochMilli());
-            assertEquals(Reason.CONFLICT, assertThrows(() -> supervisor.signal("loop", Signal.TERM)), "no signal while in backoff");
+            assertEquals(Reason.CONFLICT, assertThrows(() -> supervisor.signal("loop", Signal.TERM, Caller.ROOT)), "no signal while in backoff");
             time.advance(expected[restart - 1] - 1);
             assertInstanceOf(JobState.Backoff.class, supervisor.get("loop").orElseThrow().state(), "started early");
             time.advance(1);
@@ -150,17 +150,17 @@ class RestartProperties {
 
     @Test
     void stopCancelsABackoffAndEscalatesToKill() throws Exception {
-        supervisor.put("svc", JobSpec.of("/bin/svc").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), 0);
+        supervisor.put("svc", JobSpec.of("/bin/svc").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
         processes.exit(pidOf("svc"), new ExitStatus.Code(0));
         assertInstanceOf(JobState.Backoff.class, supervisor.get("svc").orElseThrow().state());
-        supervisor.stop("svc", 5_000);
+        supervisor.stop("svc", 5_000, Caller.ROOT);
         assertInstanceOf(JobState.Exited.class, supervisor.get("svc").orElseThrow().state());
         time.runAll();
         assertTrue(processes.livePids().isEmpty(), "a stopped job came back");
 
-        supervisor.put("stubborn", JobSpec.of("/bin/ignores-term").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), 0);
+        supervisor.put("stubborn", JobSpec.of("/bin/ignores-term").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
         int pid = pidOf("stubborn");
-        supervisor.stop("stubborn", 3_000);
+        supervisor.stop("stubborn", 3_000, Caller.ROOT);
         assertEquals(List.of(-pid, Signal.TERM), sent(0));
         time.advance(2_999);
         assertEquals(1, processes.signals.size(), "KILL came early");
@@ -175,7 +175,7 @@ class RestartProperties {
     @Test
     void aRestartThatCannotStartCountsAsAFailure() throws Exception {
         Restart policy = new Restart(Restart.Policy.ON_FAILURE, 100, 100, 1.0, 10_000, 3, 60_000);
-        supervisor.put("flaky", JobSpec.of("/bin/flaky").withRestart(policy), 0);
+        supervisor.put("flaky", JobSpec.of("/bin/flaky").withRestart(policy), Caller.ROOT);
         processes.failNextPrepares = 10;
         processes.exit(pidOf("flaky"), new ExitStatus.Code(1));
         time.runAll();
@@ -212,8 +212,8 @@ class RestartProperties {
         SimulatedProcesses table = new SimulatedProcesses();
         Supervisor subject = new Supervisor(table, clock, clock, 4096, new EventLog(64));
         table.attach(subject);
-        subject.put("a", JobSpec.of("/bin/a").withRestart(policy), 0);
-        subject.put("b", JobSpec.of("/bin/b").withRestart(policy), 0);
+        subject.put("a", JobSpec.of("/bin/a").withRestart(policy), Caller.ROOT);
+        subject.put("b", JobSpec.of("/bin/b").withRestart(policy), Caller.ROOT);
         boolean[] stopped = new boolean[2];
         for (int step : steps) {
             String id = step % 2 == 0 ? "a" : "b";
@@ -225,7 +225,7 @@ class RestartProperties {
                 }
                 case 2, 3 -> clock.advance(policy.maxDelay() / 2 + 1);
                 case 4, 5 -> {
-                    subject.stop(id, 1_000);
+                    subject.stop(id, 1_000, Caller.ROOT);
                     stopped[step % 2] = true;
                     if (subject.get(id).orElseThrow().state() instanceof JobState.Running(int pid)) {
                         table.exit(pid, new ExitStatus.Signaled(Signal.TERM, false));

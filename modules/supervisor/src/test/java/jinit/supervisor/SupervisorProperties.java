@@ -79,7 +79,7 @@ class SupervisorProperties {
             switch (action) {
                 case Action.Post(String exec) -> {
                     try {
-                        Job job = supervisor.start(JobSpec.of(exec), 0);
+                        Job job = supervisor.start(JobSpec.of(exec), Caller.ROOT);
                         assertFalse(exec.equals(SimulatedProcesses.MISSING), "a missing program must not start");
                         assertFalse(model.containsKey(job.id()), "generated id " + job.id() + " collides");
                         model.put(job.id(), startedModel(exec));
@@ -91,7 +91,7 @@ class SupervisorProperties {
                 case Action.Put(String id, String exec) -> {
                     ModelJob before = model.get(id);
                     try {
-                        supervisor.put(id, JobSpec.of(exec), 0);
+                        supervisor.put(id, JobSpec.of(exec), Caller.ROOT);
                         assertTrue(before == null || !before.running(), "PUT over a running job must be refused");
                         assertFalse(exec.equals(SimulatedProcesses.MISSING));
                         model.remove(id); // a fresh start moves to the end of the list
@@ -104,7 +104,7 @@ class SupervisorProperties {
                 case Action.Signal(String id, int signal) -> {
                     int sentBefore = processes.signals.size();
                     try {
-                        supervisor.signal(id, signal);
+                        supervisor.signal(id, signal, Caller.ROOT);
                         assertTrue(model.get(id).running());
                         assertEquals(sentBefore + 1, processes.signals.size());
                     } catch (JobException e) {
@@ -114,7 +114,7 @@ class SupervisorProperties {
                 }
                 case Action.Delete(String id) -> {
                     try {
-                        supervisor.delete(id);
+                        supervisor.delete(id, Caller.ROOT);
                         assertFalse(model.get(id).running(), "DELETE only when ended");
                         model.remove(id);
                     } catch (JobException e) {
@@ -186,9 +186,9 @@ class SupervisorProperties {
         for (int n : chosen) {
             // A client picks ids that look generated; the generator must step around them.
             String id = "sleep-" + n;
-            if (supervisor.get(id).isEmpty()) supervisor.put(id, JobSpec.of("/bin/sleep"), 0);
+            if (supervisor.get(id).isEmpty()) supervisor.put(id, JobSpec.of("/bin/sleep"), Caller.ROOT);
             Set<String> before = new HashSet<>(supervisor.list().stream().map(Job::id).toList());
-            Job generated = supervisor.start(JobSpec.of("/bin/sleep"), 0);
+            Job generated = supervisor.start(JobSpec.of("/bin/sleep"), Caller.ROOT);
             assertFalse(before.contains(generated.id()), "generated " + generated.id() + " already existed");
         }
     }
