@@ -167,10 +167,16 @@ final class Routes implements HttpHandler {
             default -> throw new HttpError(400, "wait must be 'running' or 'ended'");
         };
         long timeout = query.number("timeout", 0, MAX_WAIT_MS, DEFAULT_WAIT_MS);
+        return awaitJob(id, condition, timeout, caller, "job '" + id + "' was not " + wait + " within " + timeout + " ms");
+    }
+
+    /** 200 with the job once it meets {@code condition}; 408 with {@code timeoutMessage} otherwise. */
+    private Reply awaitJob(String id, Predicate<Job> condition, long timeout, Caller caller, String timeoutMessage)
+            throws HttpError, JobException {
         try {
             return supervisor.await(id, condition, timeout)
                     .map(job -> Reply.json(200, JobJson.job(policy.view(caller, job))))
-                    .orElseThrow(() -> new HttpError(408, "job '" + id + "' was not " + wait + " within " + timeout + " ms"));
+                    .orElseThrow(() -> new HttpError(408, timeoutMessage));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HttpError(503, "interrupted");
@@ -186,15 +192,8 @@ final class Routes implements HttpHandler {
         Job stopping = supervisor.stop(id, timeout, caller);
         if (stopping.ended()) return Reply.json(200, JobJson.job(stopping));
         if (!wait) return Reply.json(202, JobJson.job(stopping));
-        try {
-            // KILL follows the timeout, so the end comes soon after; the margin covers the reaper.
-            return supervisor.await(id, Job::ended, timeout + 5_000)
-                    .map(ended -> Reply.json(200, JobJson.job(ended)))
-                    .orElseThrow(() -> new HttpError(408, "job '" + id + "' did not end after KILL"));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HttpError(503, "interrupted");
-        }
+        // KILL follows the timeout, so the end comes soon after; the margin covers the reaper.
+        return awaitJob(id, Job::ended, timeout + 5_000, caller, "job '" + id + "' did not end after KILL");
     }
 
     private Reply jobLog(HttpExchange exchange, Map<String, String> params, Caller caller) throws HttpError, JobException {
