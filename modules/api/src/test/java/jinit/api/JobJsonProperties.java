@@ -1,0 +1,106 @@
+package jinit.api;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The normalized spec a job shows is itself a valid spec that reads back unchanged. */
+class JobJsonProperties {
+
+    @Provide
+    Arbitrary<JobSpec> specs() {
+        Arbitrary<String> text = Arbitraries.strings().ofMinLength(1).ofMaxLength(12)
+                .excludeChars('\0').withCharRange(' ', '~').withChars('é', '☃');
+        Arbitrary<String> names = Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(8);
+        Arbitrary<AccountRef> accounts = Arbitraries.oneOf(
+                names.map(AccountRef.Name::new), Arbitraries.integers().between(0, 70_000).map(AccountRef.Id::new));
+        Arbitrary<Restart> restarts = Combinators.combine(
+                Arbitraries.of(Restart.Policy.values()), Arbitraries.longs().between(0, 5_000),
+                Arbitraries.longs().between(0, 10_000), Arbitraries.of(1.0, 1.5, 2.0, 3.0),
+                Arbitraries.longs().between(0, 60_000), Arbitraries.integers().between(1, 50),
+                Arbitraries.longs().between(1, 600_000))
+                .as((policy, delay, extra, factor, reset, burst, window) -> new Restart(policy, delay, delay + extra, factor, reset, burst, window));
+        Arbitrary<Stdio.Target> outputs = Arbitraries.of(new Stdio.Target.Null(), new Stdio.Target.Log(),
+                new Stdio.Target.Console(), new Stdio.Target.Inherit(), new Stdio.Target.File("/var/log/x", true));
+        Arbitrary<Stdio> stdio = Combinators.combine(
+                Arbitraries.of(new Stdio.Target.Null(), new Stdio.Target.Inherit(), new Stdio.Target.File("/etc/in", false)),
+                outputs, Arbitraries.oneOf(outputs, Arbitraries.just(new Stdio.Target.SameAsStdout())))
+                .as(Stdio::new);
+        Arbitrary<FdSpec> fds = Arbitraries.oneOf(
+                Arbitraries.integers().between(1, 65535).map(port -> new FdSpec.Listen("tcp://127.0.0.1:" + port, "web")),
+                Arbitraries.of("r", "w", "a", "rw").map(mode -> new FdSpec.File("/data/f", mode, "data")));
+        return Combinators.combine(
+                text, text.list().ofMaxSize(5), Arbitraries.of("/", "/tmp", "/srv/app"),
+                Arbitraries.maps(names, text).ofMaxSize(4).injectNull(0.3),
+                accounts.injectNull(0.5), accounts.injectNull(0.5), restarts, stdio)
+                .flatAs((exec, args, cwd, envs, user, group, restart, io) -> Combinators.combine(
+                        Arbitraries.integers().between(0, JobSpec.MAX_LOG_BYTES), fds.list().ofMaxSize(3),
+                        Arbitraries.longs().between(0, 86_400_000))
+                        .as((logBytes, fdList, stop) -> new JobSpec(exec, args, cwd, envs, user, group, restart, io, logBytes, fdList, stop)));
+    }
+
+    @Property(tries = 500)
+    void aWrittenSpecReadsBackTheSame(@ForAll("specs") JobSpec spec) throws SpecException {
+        byte[] json = JobJson.write(out -> JobJson.writeSpec(out, spec));
+        JobSpec read = JobJson.readSpec(json);
+        assertEquals(spec, read, new String(json, StandardCharsets.UTF_8));
+    }
+
+    @Property(tries = 300)
+    void anyBytesEitherParseOrFailWithAMessage(@ForAll byte[] body) {
+        try {
+            JobJson.readSpec(body);
+        } catch (SpecException e) {
+            assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
+        }
+    }
+
+    @Test
+    void errorsNameTheField() {
+        assertMessage("{\"exec\":1}", "field 'exec' must be a string");
+        assertMessage("{\"exec\":\"x\",\"args\":[1]}", "field 'args[0]' must be a string");
+        assertMessage("{\"exec\":\"x\",\"bogus\":1}", "unknown field 'bogus'");
+        assertMessage("{\"exec\":\"x\",\"restart\":{\"policy\":\"sometimes\"}}", "field 'restart.policy'");
+        assertMessage("{\"exec\":\"x\",\"restart\":{\"delay\":500,\"maxDelay\":100}}", "'restart.maxDelay'");
+        assertMessage("{\"exec\":\"x\",\"stdio\":{\"stdin\":\"log\"}}", "'stdio.stdin' cannot be \"log\"");
+        assertMessage("{\"exec\":\"x\",\"fds\":[{\"listen\":\"http://x\"}]}", "'fds[0].listen'");
+        assertMessage("{\"exec\":\"x\",\"fds\":[{\"file\":\"/f\",\"name\":\"a:b\"}]}", "'fds[0].name'");
+        assertMessage("{\"exec\":\"a\\u0000b\"}", "must not contain NUL");
+        assertMessage("{\"exec\":\"x\",\"envs\":{\"A=B\":\"c\"}}", "no '='");
+        assertMessage("{\"exec\":\"x\",\"user\":-1}", "must not be negative");
+        assertMessage("{\"exec\":\"x\",\"user\":99999999999}", "out of range");
+        assertMessage("{\"exec\":\"x\"} trailing", "malformed JSON");
+        assertMessage("{\"exec\":\"x\",\"exec\":\"y\"}", "malformed JSON");
+        assertMessage("[" .repeat(100), "malformed JSON");
+        assertMessage("[]", "must be a JSON object");
+    }
+
+    @Test
+    void aliasesAndShorthandsNormalize() throws SpecException {
+        JobSpec spec = JobJson.readSpec("{\"exec\":\"x\",\"env\":{\"A\":\"1\"},\"restart\":\"always\",\"user\":\"1000\"}"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals(Map.of("A", "1"), spec.envs());
+        assertEquals(Restart.withPolicy(Restart.Policy.ALWAYS), spec.restart());
+        assertEquals(new AccountRef.Id(1000), spec.user());
+        assertEquals(List.of(), spec.args());
+        assertEquals("/", spec.cwd());
+        assertEquals(Stdio.DEFAULT, spec.stdio());
+    }
+
+    private static void assertMessage(String body, String expected) {
+        SpecException e = assertThrows(SpecException.class, () -> JobJson.readSpec(body.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().contains(expected), e.getMessage() + " should contain " + expected);
+    }
+}
