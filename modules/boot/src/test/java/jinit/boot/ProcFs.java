@@ -66,6 +66,15 @@ final class ProcFs {
         return all().stream().filter(p -> p.cmdline().equals(argv)).toList();
     }
 
+    /**
+     * Waits until {@code pid} runs {@code argv}. A spawner's vfork-style parent resumes while the
+     * child's execve is still under way, and until it completes /proc shows an empty command line
+     * and the old image's fds and credentials; so every /proc check of a fresh job starts here.
+     */
+    static void awaitExec(int pid, List<String> argv) throws Exception {
+        Eventually.await("pid " + pid + " to exec " + argv, () -> cmdline(pid), argv::equals);
+    }
+
     static List<String> cmdline(int pid) throws IOException {
         return nulSeparated(dir(pid).resolve("cmdline"));
     }
