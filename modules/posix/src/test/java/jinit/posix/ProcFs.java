@@ -60,4 +60,23 @@ final class ProcFs {
         }
         throw new IOException("no flags in fdinfo " + pid + "/" + fd);
     }
+
+    /**
+     * The command line of {@code pid} once it runs the program named {@code comm}. posix_spawn returns as soon
+     * as the kernel has replaced the child's memory, which is before exec has copied the new argv and
+     * environment onto its stack; until then /proc/PID/cmdline and environ read as empty.
+     */
+    static String cmdlineOnceExeced(int pid, String comm) throws IOException, InterruptedException {
+        Path proc = Path.of("/proc/" + pid);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            // comm changes after the memory and before the stack, so both must show the new program.
+            String cmdline = Files.readString(proc.resolve("cmdline"));
+            if (Files.readString(proc.resolve("comm")).equals(comm + "\n") && !cmdline.isEmpty()) {
+                return cmdline;
+            }
+            Thread.sleep(2);
+        }
+        throw new IOException("pid " + pid + " did not exec " + comm + " within 10 s");
+    }
 }

@@ -218,9 +218,9 @@ class SpawnTest {
         int pid = Children.spawn(new SpawnRequest("/bin/sleep", List.of("sleep", "5"), List.of("A=1", "B=two words"),
                 null, null, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, List.of()));
         try {
+            assertEquals("sleep\0" + "5\0", ProcFs.cmdlineOnceExeced(pid, "sleep"));
             String environ = Files.readString(Path.of("/proc/" + pid + "/environ"));
             assertEquals("A=1\0B=two words\0", environ);
-            assertEquals("sleep\0" + "5\0", Files.readString(Path.of("/proc/" + pid + "/cmdline")));
         } finally {
             kill(pid);
         }
