@@ -226,13 +226,21 @@ public final class Posix {
         return libc.strerror(errno);
     }
 
-    private void check(int result, String call, String subject) throws PosixException {
+    LibC libc() {
+        return libc;
+    }
+
+    Runtime runtime() {
+        return runtime;
+    }
+
+    void check(int result, String call, String subject) throws PosixException {
         if (result < 0) {
             throw failure(call, subject, LastError.getLastError(runtime));
         }
     }
 
-    private PosixException failure(String call, String subject, int errno) {
+    PosixException failure(String call, String subject, int errno) {
         return new PosixException(call, errno, Errno.message(call, subject, libc.strerror(errno), errno));
     }
 }

@@ -49,11 +49,23 @@ public interface LibC {
 
     long read(int fd, @Out byte[] buf, long count);
 
+    /** read(2) into native memory at {@code buf}: for buffers reused across calls. */
+    long read(int fd, long buf, long count);
+
     long write(int fd, @In byte[] buf, long count);
 
     int mount(String source, String target, String fstype, long flags, String data);
 
     int socket(int domain, int type, int protocol);
+
+    int epoll_create1(int flags);
+
+    /** {@code event} is the address of one struct epoll_event, or 0 for EPOLL_CTL_DEL. */
+    int epoll_ctl(int epfd, int op, int fd, long event);
+
+    int epoll_wait(int epfd, long events, int maxEvents, int timeoutMillis);
+
+    int eventfd(int initval, int flags);
 
     @Variadic(fixedCount = 2)
     int ioctl(int fd, long request, @In @Out byte[] arg);
