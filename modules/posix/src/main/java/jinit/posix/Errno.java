@@ -13,9 +13,12 @@ final class Errno {
     static final int EAGAIN = 11;
     static final int ENOMEM = 12;
     static final int EACCES = 13;
+    static final int EEXIST = 17;
     static final int ENOTDIR = 20;
     static final int EINVAL = 22;
     static final int EMFILE = 24;
+    static final int EAFNOSUPPORT = 97;
+    static final int EADDRINUSE = 98;
 
     private Errno() {}
 

@@ -1,7 +1,12 @@
 package jinit.posix;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
@@ -21,6 +26,16 @@ public final class Posix {
     private static final int AF_INET = 2;
     private static final int SOCK_DGRAM = 2;
     private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_REUSEADDR = 2;
+    /** listen(2)'s backlog: the kernel caps it at net.core.somaxconn (4096 since Linux 5.4). */
+    static final int LISTEN_BACKLOG = 128;
+    /** Mode of a unix socket file: systemd's SocketMode default. Anyone may connect; the job decides who it serves. */
+    static final int UNIX_SOCKET_MODE = 0666;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    /** sockaddr_storage: big enough for every address family. */
+    private static final int SOCKADDR_STORAGE = 128;
     private static final long SIOCGIFFLAGS = 0x8913;
     private static final long SIOCSIFFLAGS = 0x8914;
     private static final int IFF_UP = 0x1;
@@ -182,6 +197,80 @@ public final class Posix {
         }
     }
 
+    /**
+     * Opens a socket for a job to inherit, as described by {@link ListenAddress}, and returns its fd. It is
+     * close-on-exec here like every fd init opens; the spawner's dup2 into the child clears that on the copy.
+     *
+     * <ul>
+     *   <li>TCP: SO_REUSEADDR (a restarted init can bind again while old connections linger in TIME_WAIT),
+     *       then listen with a backlog of {@value #LISTEN_BACKLOG}. While no job accepts, connections queue
+     *       up to that backlog instead of being refused; that is what lets a job restart unnoticed.
+     *   <li>UDP: bound only.
+     *   <li>unix: a socket file left at PATH by an earlier run is removed first (a file of any other kind is
+     *       left alone, and that is an error), then bind, mode {@code 0666} (systemd's default; the socket is
+     *       owned by root, and only the job decides whom it serves), and listen as for TCP. The directory must
+     *       exist.
+     *   <li>An IPv6 wildcard {@code [::]} follows the kernel's net.ipv6.bindv6only (0 by default: it takes
+     *       IPv4 connections too), as systemd's BindIPv6Only=default does.
+     * </ul>
+     * Errors read like {@code listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)}; a malformed
+     * uri gives EINVAL with the reason from {@link ListenAddress#parse}.
+     */
+    public int listen(String uri) throws PosixException {
+        ListenAddress address;
+        try {
+            address = ListenAddress.parse(uri);
+        } catch (IllegalArgumentException e) {
+            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
+        }
+        return listen(address);
+    }
+
+    /** {@link #listen(String)} for an address already parsed. */
+    public int listen(ListenAddress address) throws PosixException {
+        int fd = libc.socket(address.family(), address.socketType() | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw listenFailure("socket", address, LastError.getLastError(runtime));
+        }
+        try {
+            if (address.protocol() == ListenAddress.Protocol.TCP) {
+                int[] on = {1};
+                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), "setsockopt", address);
+            }
+            if (address.path() != null) {
+                removeStaleSocket(address);
+            }
+            byte[] sockaddr = address.sockaddr();
+            listenStep(libc.bind(fd, sockaddr, sockaddr.length), "bind", address);
+            if (address.path() != null) {
+                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), "chmod", address);
+            }
+            if (address.protocol() != ListenAddress.Protocol.UDP) {
+                listenStep(libc.listen(fd, LISTEN_BACKLOG), "listen", address);
+            }
+            return fd;
+        } catch (PosixException e) {
+            libc.close(fd);
+            throw e;
+        }
+    }
+
+    /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */
+    public int localPort(int socketFd) throws PosixException {
+        byte[] sockaddr = new byte[SOCKADDR_STORAGE];
+        int[] length = {sockaddr.length};
+        check(libc.getsockname(socketFd, sockaddr, length), "getsockname", Integer.toString(socketFd));
+        ByteBuffer b = ByteBuffer.wrap(sockaddr).order(ByteOrder.nativeOrder());
+        int family = b.getShort(0);
+        if (family != ListenAddress.AF_INET && family != ListenAddress.AF_INET6) {
+            throw new PosixException("getsockname", Errno.EAFNOSUPPORT, Errno.message("getsockname",
+                    Integer.toString(socketFd), "not an IPv4 or IPv6 socket (family " + family + ")",
+                    Errno.EAFNOSUPPORT));
+        }
+        // sin_port and sin6_port sit at the same offset, in network byte order.
+        return b.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
+    }
+
     public void sync() {
         libc.sync();
     }
@@ -238,6 +327,37 @@ public final class Posix {
         if (result < 0) {
             throw failure(call, subject, LastError.getLastError(runtime));
         }
+    }
+
+    /** A unix socket file from an earlier run would make bind fail with EADDRINUSE; anything else is not ours. */
+    private void removeStaleSocket(ListenAddress address) throws PosixException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(Path.of(address.path()), "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            return; // bind will say what is wrong with the path
+        }
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new PosixException("bind", Errno.EEXIST, Errno.message("listen", address.toString(),
+                    "File exists and is not a socket, so it was left alone", Errno.EEXIST));
+        }
+        if (libc.unlink(address.path()) < 0 && LastError.getLastError(runtime) != Errno.ENOENT) {
+            throw listenFailure("unlink", address, LastError.getLastError(runtime));
+        }
+    }
+
+    private void listenStep(int result, String syscall, ListenAddress address) throws PosixException {
+        if (result < 0) {
+            throw listenFailure(syscall, address, LastError.getLastError(runtime));
+        }
+    }
+
+    /** "listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)", whichever step failed. */
+    private PosixException listenFailure(String syscall, ListenAddress address, int errno) {
+        return new PosixException(syscall, errno,
+                Errno.message("listen", address.toString(), libc.strerror(errno), errno));
     }
 
     PosixException failure(String call, String subject, int errno) {

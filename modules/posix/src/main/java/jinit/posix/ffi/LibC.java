@@ -58,6 +58,18 @@ public interface LibC {
 
     int socket(int domain, int type, int protocol);
 
+    int bind(int fd, @In byte[] address, int length);
+
+    int listen(int fd, int backlog);
+
+    int setsockopt(int fd, int level, int name, @In int[] value, int length);
+
+    int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
+
+    int unlink(String path);
+
+    int chmod(String path, int mode);
+
     int epoll_create1(int flags);
 
     /** {@code event} is the address of one struct epoll_event, or 0 for EPOLL_CTL_DEL. */
