@@ -36,6 +36,8 @@ public final class Posix {
     private static final int S_IFSOCK = 0140000;
     /** sockaddr_storage: big enough for every address family. */
     private static final int SOCKADDR_STORAGE = 128;
+    /** System property naming the jinit-exec helper; see {@link #execHelper()}. */
+    public static final String EXEC_HELPER_PROPERTY = "jinit.execHelper";
     private static final long SIOCGIFFLAGS = 0x8913;
     private static final long SIOCSIFFLAGS = 0x8914;
     private static final int IFF_UP = 0x1;
@@ -269,6 +271,28 @@ public final class Posix {
         }
         // sin_port and sin6_port sit at the same offset, in network byte order.
         return b.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
+    }
+
+    /**
+     * The jinit-exec helper, which a job that receives fds is started through so that LISTEN_PID is its own
+     * pid (see {@code src/main/c/jinit-exec.c} and {@link SpawnRequest#socketActivated}). It is the system
+     * property {@value #EXEC_HELPER_PROPERTY} when set, else {@code <java.home>/lib/jinit-exec}, where the
+     * image ships it. Fails with ENOENT or EACCES when that file is missing or not executable.
+     */
+    public static Path execHelper() throws SpawnException {
+        String configured = System.getProperty(EXEC_HELPER_PROPERTY);
+        Path helper = configured != null
+                ? Path.of(configured)
+                : Path.of(System.getProperty("java.home"), "lib", "jinit-exec");
+        int errno = !Files.exists(helper) ? Errno.ENOENT
+                : !Files.isRegularFile(helper) || !Files.isExecutable(helper) ? Errno.EACCES
+                : 0;
+        if (errno != 0) {
+            String why = errno == Errno.ENOENT ? "No such file or directory" : "Not an executable file";
+            throw new SpawnException(errno, Errno.message("exec helper", helper.toString(), why, errno)
+                    + "; ship it as <java.home>/lib/jinit-exec or set -D" + EXEC_HELPER_PROPERTY);
+        }
+        return helper.toAbsolutePath();
     }
 
     public void sync() {

@@ -1,5 +1,7 @@
 package jinit.posix;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -60,6 +62,52 @@ public record SpawnRequest(
     /** Runs {@code argv} as root with an empty environment, stdio on /dev/null, in the JVM's cwd. */
     public static SpawnRequest of(String path, List<String> argv) {
         return new SpawnRequest(path, argv, List.of(), null, null, DEV_NULL, DEV_NULL, DEV_NULL, List.of());
+    }
+
+    /**
+     * This request, started the way systemd's socket activation expects (sd_listen_fds(3)): the passed fds
+     * are announced by {@code LISTEN_FDS} (their count) and {@code LISTEN_FDNAMES} ({@code fdNames} joined by
+     * ':'), and the program is run through {@code execHelper} (see {@link Posix#execHelper()}), which sets
+     * {@code LISTEN_PID} to the child's own pid before it execs {@link #path()}. Only the helper can know that
+     * pid: posix_spawn reports it after the exec, and jinit neither forks in the JVM nor relies on a shell.
+     * Any LISTEN_PID, LISTEN_FDS or LISTEN_FDNAMES in {@link #envp()} is replaced.
+     *
+     * @param fdNames one name per passed fd, as systemd's FileDescriptorName=: 1 to 255 printable ASCII
+     *                characters other than ':'
+     */
+    public SpawnRequest socketActivated(Path execHelper, List<String> fdNames) {
+        if (passFds.isEmpty()) {
+            throw new IllegalArgumentException("socket activation needs at least one fd in passFds");
+        }
+        if (fdNames.size() != passFds.size()) {
+            throw new IllegalArgumentException(
+                    fdNames.size() + " fd names for " + passFds.size() + " fds; give one name per fd");
+        }
+        fdNames.forEach(SpawnRequest::requireFdName);
+        List<String> env = new ArrayList<>(envp.size() + 3);
+        for (String var : envp) {
+            if (!var.startsWith("LISTEN_PID=") && !var.startsWith("LISTEN_FDS=") && !var.startsWith("LISTEN_FDNAMES=")) {
+                env.add(var);
+            }
+        }
+        env.add("LISTEN_FDS=" + passFds.size());
+        env.add("LISTEN_FDNAMES=" + String.join(":", fdNames));
+        // jinit-exec PATH ARGV0 ARG...: its own argv[0] is its name, then what execv needs.
+        List<String> helperArgv = new ArrayList<>(argv.size() + 2);
+        helperArgv.add("jinit-exec");
+        helperArgv.add(path);
+        helperArgv.addAll(argv);
+        return new SpawnRequest(execHelper.toAbsolutePath().toString(), helperArgv, env, cwd, credentials,
+                stdin, stdout, stderr, passFds);
+    }
+
+    private static void requireFdName(String name) {
+        boolean valid = !name.isEmpty() && name.length() <= 255
+                && name.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != ':');
+        if (!valid) {
+            throw new IllegalArgumentException(
+                    "fd name must be 1 to 255 printable ASCII characters other than ':': \"" + name + "\"");
+        }
     }
 
     private static void requireNoNul(String field, String value) {
