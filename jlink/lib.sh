@@ -83,23 +83,39 @@ trixie_update() {
 # into $JINIT_CACHE/trixie/debs/ARCH, reusing files already there, and prints the .deb paths, one a line.
 trixie_download() {
   local arch; arch="$(deb_arch "$1")"; shift
-  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg file
+  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg info file version
+  local -a files=() missing=() aptnames=()
   mkdir -p "$dir"
   trixie_update
   for pkg in "$@"; do
     case "$pkg" in *:*) ;; *) pkg="$pkg:$arch" ;; esac
-    file="$(trixie_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Filename: //p' | head -n1)"
-    [ -n "$file" ] || die "package $pkg is not in trixie"
-    file="$dir/$(basename "$file")"
+    info="$(trixie_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null)" || die "package $pkg is not in trixie"
+    file="$dir/$(echo "$info" | sed -n 's/^Filename: .*\///p' | head -n1)"
+    version="$(echo "$info" | sed -n 's/^Version: //p' | head -n1)"
+    files+=("$file")
     if [ ! -s "$file" ]; then
-      log "downloading $pkg"
-      rm -rf "$dir/.partial" && mkdir "$dir/.partial"
-      (cd "$dir/.partial" && trixie_apt apt-get -q download "$pkg" >&2) || die "apt-get download $pkg failed"
-      # apt-get names the file with the epoch (1%3a1.37...); keep it under the pool's name instead.
-      mv "$dir/.partial/"*.deb "$file" && rmdir "$dir/.partial"
+      missing+=("$pkg")
+      # apt-get download writes NAME_VERSION_ARCH.deb with the epoch's colon as %3a; the pool name has no epoch.
+      aptnames+=("${pkg%%:*}_${version//:/%3a}_$(echo "$info" | sed -n 's/^Architecture: //p' | head -n1).deb")
     fi
-    echo "$file"
   done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "downloading ${missing[*]}"
+    rm -rf "$dir/.partial" && mkdir "$dir/.partial"
+    (cd "$dir/.partial" && trixie_apt apt-get -q download "${missing[@]}" >&2) || die "apt-get download failed"
+    local i
+    for i in "${!missing[@]}"; do
+      [ -s "$dir/.partial/${aptnames[$i]}" ] || die "apt-get download left no ${aptnames[$i]}"
+    done
+    for file in "${files[@]}"; do
+      local base; base="$(basename "$file")"
+      for i in "${!aptnames[@]}"; do
+        case "${aptnames[$i]}" in "${base%%_*}"_*) [ -s "$file" ] || mv "$dir/.partial/${aptnames[$i]}" "$file" ;; esac
+      done
+    done
+    rm -rf "$dir/.partial"
+  fi
+  printf '%s\n' "${files[@]}"
 }
 
 # trixie_closure ARCH PKG...: the packages these depend on (recursively, no recommends), including themselves.
