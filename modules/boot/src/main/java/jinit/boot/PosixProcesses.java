@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.StringJoiner;
 
 /**
  * The real process backend: resolves a spec against this system, opens what the job is handed
@@ -64,36 +63,25 @@ final class PosixProcesses implements ProcessBackend {
         argv.addAll(spec.args());
         List<String> envp = spec.envs() != null ? environmentList(spec.envs()) : initEnvironmentList;
         List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, spec.fds());
+        // posix_spawn cannot tell us the pid before the child runs, yet LISTEN_PID must equal it. A job with
+        // fds therefore execs jinit-exec, a few lines of C that set LISTEN_PID to its own pid and exec the
+        // real program: no fork() in the JVM, and no shell needed in the rootfs.
+        Path helper = null;
         if (!spec.fds().isEmpty()) {
-            // posix_spawn cannot tell us the pid before the child runs, yet LISTEN_PID must equal it.
-            // The child therefore execs jinit-exec, a few lines of C that set LISTEN_PID to its own pid
-            // and exec the real program: no fork() in the JVM, and no shell needed in the rootfs.
-            List<String> helperArgv = new ArrayList<>(argv.size() + 2);
-            helperArgv.add("jinit-exec");
-            helperArgv.add(path);
-            helperArgv.addAll(argv);
-            argv = helperArgv;
             try {
-                path = Posix.execHelper().toString();
+                helper = Posix.execHelper();
             } catch (SpawnException e) {
                 throw new LaunchException("cannot pass fds to '" + spec.exec() + "': " + e.getMessage());
             }
-            envp = new ArrayList<>(envp);
-            envp.removeIf(entry -> entry.startsWith("LISTEN_"));
-            StringJoiner names = new StringJoiner(":");
-            spec.fds().forEach(fd -> names.add(fd.name()));
-            envp.add("LISTEN_FDS=" + spec.fds().size());
-            envp.add("LISTEN_FDNAMES=" + names);
         }
         String program = path;
-        List<String> finalArgv = List.copyOf(argv);
-        List<String> finalEnvp = List.copyOf(envp);
-        return () -> start(spec, program, finalArgv, finalEnvp, credentials, sockets, output);
+        Path execHelper = helper;
+        return () -> start(spec, program, List.copyOf(argv), envp, credentials, sockets, execHelper, output);
     }
 
     /** Runs under the supervisor's lock: opens the per-start descriptors, spawns, and always closes them. */
     private int start(JobSpec spec, String path, List<String> argv, List<String> envp, Credentials credentials,
-                      List<Integer> sockets, JobOutput output) throws LaunchException {
+                      List<Integer> sockets, Path execHelper, JobOutput output) throws LaunchException {
         List<Integer> toClose = new ArrayList<>();
         List<Integer> pipesToWatch = new ArrayList<>();
         List<LogRing.Stream> pipeStreams = new ArrayList<>();
@@ -117,6 +105,7 @@ final class PosixProcesses implements ProcessBackend {
                 }
             }
             SpawnRequest request = new SpawnRequest(path, argv, envp, spec.cwd(), credentials, stdin, stdout, stderr, passFds);
+            if (execHelper != null) request = request.socketActivated(execHelper, spec.fds().stream().map(FdSpec::name).toList());
             int pid = posix.spawner().spawn(request);
             for (int i = 0; i < pipesToWatch.size(); i++) watch(pipesToWatch.get(i), pipeStreams.get(i), output);
             pipesToWatch.clear();
