@@ -1,0 +1,473 @@
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+
+/**
+ * The measuring half of bench/run (which builds, installs the peers and compiles the floors first).
+ *
+ * <pre>
+ * java Bench.java --repo DIR --image DIR --floor DIR --work DIR --npm DIR [--quick] [--only PHASE,...]
+ * </pre>
+ * PHASE: startup, memory, rate, api, scale. --only is for profiling one thing; the table then shows what
+ * ran, and missing figures do not fail the run.
+ *
+ * In one run, in this order: startup and idle RSS (fresh daemons, repeated); memory after short jobs and with
+ * sleeping jobs (one fresh daemon each, which then serve the next two phases); the start rate and latency
+ * (rounds, systems rotated within each round); API latency and throughput with wrk (rounds, rotated); scale
+ * (jinit alone: many sleep jobs, the orphan storm); image sizes. Every phase catches its own failure, so one
+ * broken peer still leaves the other figures; a figure that was not produced is printed as MISSING and fails
+ * the run. Goals are printed, never enforced: these machines are noisy, and --quick counts are tiny.
+ */
+public final class Bench {
+    private static final String JINIT = Results.JINIT, SUPERVISORD = Results.SUPERVISORD, PM2 = Results.PM2, FLOOR = Results.FLOOR;
+
+    /** How much of everything; --quick exists so that CI keeps the harness working, not to measure. */
+    record Counts(int startupReps, long settleMs, int memJobs, int rateRounds, int rateJinit, int rateFloor,
+                  int rateSupervisord, int ratePm2, int[] apiJobs, int wrkSeconds, int wrkRounds, int scaleJobs,
+                  int orphans) {}
+
+    static final Counts FULL = new Counts(7, 1000, 1000, 5, 400, 400, 200, 100, new int[] {10, 1000}, 3, 3, 10_000, 10_000);
+    static final Counts QUICK = new Counts(1, 200, 20, 1, 10, 10, 10, 5, new int[] {10, 50}, 1, 1, 50, 50);
+
+    private final Path repo, image, floor, work, npm;
+    private final Counts counts;
+    private final Results results = new Results();
+    /** The phases to run; all of them unless --only. */
+    private java.util.Set<String> only = java.util.Set.of("startup", "memory", "rate", "api", "scale");
+
+    private Bench(Path repo, Path image, Path floor, Path work, Path npm, boolean quick) {
+        this.repo = repo;
+        this.image = image;
+        this.floor = floor;
+        this.work = work;
+        this.npm = npm;
+        this.counts = quick ? QUICK : FULL;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new LinkedHashMap<>();
+        boolean quick = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--quick")) quick = true;
+            else if (args[i].startsWith("--") && i + 1 < args.length) opts.put(args[i].substring(2), args[++i]);
+            else throw new IllegalArgumentException("unknown argument " + args[i]);
+        }
+        for (String required : List.of("repo", "image", "floor", "work", "npm")) {
+            if (!opts.containsKey(required)) throw new IllegalArgumentException("--" + required + " DIR is required");
+        }
+        Bench bench = new Bench(Path.of(opts.get("repo")), Path.of(opts.get("image")), Path.of(opts.get("floor")),
+                Path.of(opts.get("work")), Path.of(opts.get("npm")), quick);
+        if (opts.containsKey("only")) bench.only = java.util.Set.of(opts.get("only").split(","));
+        System.exit(bench.run(quick));
+    }
+
+    private int run(boolean quick) throws Exception {
+        conditions(quick);
+        try (Nginx nginx = Nginx.start(Files.createDirectories(work.resolve("nginx")))) {
+            phase("startup", this::startup);
+            if (only.contains("memory") || only.contains("rate") || only.contains("api")) try (Jinit jinit = Jinit.start(image, work.resolve("jinit-main.log"));
+                 Supervisord supervisord = Supervisord.start(work.resolve("supervisord-main"));
+                 Pm2 pm2 = new Pm2(repo.resolve("bench/peers/pm2-driver.js"), npm, work.resolve("pm2-main"), work.resolve("pm2-main.log"))) {
+                pm2.connect();
+                results.conditions.put("pids", Map.of(JINIT, jinit.pid(), SUPERVISORD, supervisord.pid(), PM2, pm2.daemonPid));
+                phase("memory", () -> memory(jinit, supervisord, pm2));
+                phase("rate", () -> startRate(jinit, supervisord, pm2));
+                phase("api", () -> api(jinit, supervisord, nginx));
+                results.add("rss.end", JINIT, jinit.rssKb());
+                results.add("rss.end", SUPERVISORD, supervisord.rssKb());
+                results.add("rss.end", PM2, pm2.rssKb());
+            }
+        }
+        phase("scale", this::scale);
+        Images.measure(repo, results);
+        results.conditions.put("loadavg.end", Files.readString(Path.of("/proc/loadavg")).strip());
+        return report(quick);
+    }
+
+    @FunctionalInterface
+    private interface Phase {
+        void run() throws Exception;
+    }
+
+    private void phase(String name, Phase body) {
+        if (!only.contains(name)) return;
+        long t0 = System.nanoTime();
+        System.err.printf("bench: %s...%n", name);
+        try {
+            body.run();
+        } catch (Exception e) {
+            results.errors.add(name + ": " + e);
+            System.err.println("bench: " + name + " failed:");
+            e.printStackTrace();
+        }
+        System.err.printf("bench: %s took %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private void conditions(boolean quick) throws Exception {
+        Map<String, Object> c = results.conditions;
+        c.put("mode", quick ? "quick" : "full");
+        c.put("date", LocalDateTime.now().toString());
+        c.put("kernel", Proc.run(List.of("uname", "-srm"), 10).strip());
+        c.put("cpus", Runtime.getRuntime().availableProcessors());
+        c.put("loadavg.start", Files.readString(Path.of("/proc/loadavg")).strip());
+        c.put("memory", Files.readAllLines(Path.of("/proc/meminfo")).getFirst().replaceAll("\\s+", " "));
+        c.put("counts", Map.of("startupReps", counts.startupReps, "memJobs", counts.memJobs, "rateRounds", counts.rateRounds,
+                "rateJobsPerRound", Map.of(JINIT, counts.rateJinit, FLOOR, counts.rateFloor, SUPERVISORD, counts.rateSupervisord, PM2, counts.ratePm2),
+                "apiJobs", List.of(counts.apiJobs[0], counts.apiJobs[1]), "wrkSeconds", counts.wrkSeconds,
+                "wrkRounds", counts.wrkRounds, "scaleJobs", counts.scaleJobs, "orphans", counts.orphans));
+        c.put("image", image.toString());
+        // The flags jlink baked into the image, as the JVM reports them (plus JINIT_JAVA_OPTS if set).
+        String flags = Proc.run(List.of(image.resolve("bin/java").toString(), "-XX:+PrintCommandLineFlags", "-version"), 30);
+        c.put("jvm", flags.strip().lines().toList());
+        c.put("JINIT_JAVA_OPTS", System.getenv().getOrDefault("JINIT_JAVA_OPTS", ""));
+        List<String> limits = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(l -> l.startsWith("Max open files") || l.startsWith("Max processes")).map(l -> l.replaceAll("\\s{2,}", "  ")).toList();
+        c.put("limits", limits);
+        c.put("pid_max", Files.readString(Path.of("/proc/sys/kernel/pid_max")).strip());
+        c.put("peers", System.getenv().getOrDefault("BENCH_PEER_VERSIONS", ""));
+    }
+
+    // ---- 1. startup and idle RSS: a fresh daemon per sample ----
+
+    private void startup() throws Exception {
+        List<Phase> systems = List.of(
+                () -> {
+                    try (Jinit j = Jinit.start(image, work.resolve("jinit-startup.log"))) {
+                        results.add("startup", JINIT, j.startupNanos / 1e6);
+                        Proc.sleep(counts.settleMs);
+                        results.add("rss.idle", JINIT, j.rssKb());
+                    }
+                },
+                () -> {
+                    try (Supervisord s = Supervisord.start(Files.createTempDirectory(work, "supervisord-startup"))) {
+                        results.add("startup", SUPERVISORD, s.startupNanos / 1e6);
+                        Proc.sleep(counts.settleMs);
+                        results.add("rss.idle", SUPERVISORD, s.rssKb());
+                    }
+                },
+                () -> {
+                    try (Pm2 p = new Pm2(repo.resolve("bench/peers/pm2-driver.js"), npm,
+                            Files.createTempDirectory(work, "pm2-startup"), work.resolve("pm2-startup.log"))) {
+                        results.add("startup", PM2, p.connect() / 1e6);
+                        Proc.sleep(counts.settleMs);
+                        results.add("rss.idle", PM2, p.rssKb());
+                    }
+                });
+        for (int rep = 0; rep < counts.startupReps; rep++) {
+            for (Phase system : rotated(systems, rep)) system.run();
+        }
+    }
+
+    // ---- 2. memory: short jobs, then sleeping jobs, on one fresh daemon each ----
+
+    private void memory(Jinit jinit, Supervisord supervisord, Pm2 pm2) throws Exception {
+        int n = counts.memJobs;
+        Proc.sleep(counts.settleMs);
+        results.add("rss.idle.main", JINIT, jinit.rssKb());
+        results.add("rss.idle.main", SUPERVISORD, supervisord.rssKb());
+        results.add("rss.idle.main", PM2, pm2.rssKb());
+
+        // n short jobs started, exited and deleted
+        startJobs(jinit, n, "/bin/true");
+        try (Http h = jinit.connect()) {
+            jinit.awaitNoneRunning(h, 120_000);
+        }
+        jinit.deleteAll(8);
+        try (Http h = supervisord.connect()) {
+            supervisord.addGroup(h, "short", "/bin/true", n);
+            Supervisord.call(h, "supervisor.startProcessGroup", "short", true);
+            Supervisord.awaitNoneRunning(h, 120_000);
+            supervisord.removeGroup(h, "short");
+        }
+        pm2.startTrue(n, 8);
+        Proc.sleep(counts.settleMs);
+        results.add("rss.afterShort", JINIT, jinit.rssKb());
+        results.add("rss.afterShort", SUPERVISORD, supervisord.rssKb());
+        results.add("rss.afterShort", PM2, pm2.rssKb());
+
+        // n sleeping jobs running, then stopped
+        List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
+        try (Http h = supervisord.connect()) {
+            supervisord.addGroup(h, "sleep", "/bin/sleep 3600", n);
+            Supervisord.call(h, "supervisor.startProcessGroup", "sleep", true);
+        }
+        pm2.startSleep(n);
+        Proc.sleep(counts.settleMs);
+        results.add("rss.withSleeps", JINIT, jinit.rssKb());
+        results.add("rss.withSleeps", SUPERVISORD, supervisord.rssKb());
+        results.add("rss.withSleeps", PM2, pm2.rssKb());
+
+        results.add("stop.mem", JINIT, stopAll(jinit, ids) / 1e6);
+        jinit.deleteAll(8);
+        try (Http h = supervisord.connect()) {
+            long t0 = System.nanoTime();
+            Supervisord.call(h, "supervisor.stopProcessGroup", "sleep", true);
+            results.add("stop.mem", SUPERVISORD, (System.nanoTime() - t0) / 1e6);
+            supervisord.removeGroup(h, "sleep");
+        }
+        results.add("stop.mem", PM2, pm2.deleteAll() * 1000);
+    }
+
+    /** Starts n jobs on 8 connections; returns their ids (fewer when the table filled up: 507). */
+    private List<String> startJobs(Jinit jinit, int n, String exec, String... args) throws Exception {
+        List<String> ids = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean full = new AtomicBoolean();
+        Parallel.forEach(range(n), 8, jinit::connect, (h, i) -> {
+            if (full.get()) return;
+            String id = jinit.startJob(h, exec, args);
+            if (id == null) full.set(true);
+            else ids.add(id);
+        });
+        return ids;
+    }
+
+    /** TERM to every job through the API (8 connections), until GET /jobs shows none running; nanoseconds. */
+    private long stopAll(Jinit jinit, List<String> ids) throws Exception {
+        long t0 = System.nanoTime();
+        Parallel.forEach(ids, 8, jinit::connect, (h, id) -> jinit.signal(h, id, "TERM"));
+        try (Http h = jinit.connect()) {
+            return jinit.awaitNoneRunning(h, 120_000) - t0;
+        }
+    }
+
+    // ---- 3. start rate and latency: rounds, systems rotated ----
+
+    private void startRate(Jinit jinit, Supervisord supervisord, Pm2 pm2) throws Exception {
+        try (Http h = supervisord.connect()) {
+            supervisord.addGroup(h, "t", "/bin/true", counts.rateSupervisord);
+        }
+        List<Phase> runs = new ArrayList<>();
+        for (int clients : new int[] {1, 8}) {
+            runs.add(() -> jinitRate(jinit, clients));
+            runs.add(() -> supervisordRate(supervisord, clients));
+            runs.add(() -> pm2Rate(pm2, clients));
+            runs.add(() -> floorRate(clients));
+        }
+        for (int round = 0; round < counts.rateRounds; round++) {
+            for (Phase run : rotated(runs, round)) run.run();
+        }
+        try (Http h = supervisord.connect()) {
+            supervisord.removeGroup(h, "t");
+        }
+    }
+
+    /**
+     * n /bin/true jobs, posted by {@code clients} keep-alive connections; the span runs from the first
+     * request to the GET /jobs that shows them all ended (so: started and reaped). A start's latency is
+     * its POST until the 201, which jinit sends once the process runs.
+     */
+    private void jinitRate(Jinit jinit, int clients) throws Exception {
+        int n = counts.rateJinit;
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        long t0 = System.nanoTime();
+        Parallel.forEach(range(n), clients, jinit::connect, (h, i) -> {
+            long s = System.nanoTime();
+            if (jinit.startJob(h, "/bin/true") == null) throw new IOException("the job table is full (507)");
+            latencies.add((System.nanoTime() - s) / 1e6);
+        });
+        long end;
+        try (Http h = jinit.connect()) {
+            end = jinit.awaitNoneRunning(h, 60_000);
+        }
+        results.add("start.rate.c" + clients, JINIT, n / ((end - t0) / 1e9));
+        results.addAll("start.latency.c" + clients, JINIT, latencies);
+        jinit.deleteAll(clients);
+    }
+
+    /** The same with startProcess(name, wait=true), which answers once the process is RUNNING. */
+    private void supervisordRate(Supervisord supervisord, int clients) throws Exception {
+        int n = counts.rateSupervisord;
+        List<String> names = range(n).stream().map(i -> "t:t_" + i).toList();
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger endedFirst = new java.util.concurrent.atomic.AtomicInteger();
+        long t0 = System.nanoTime();
+        Parallel.forEach(names, clients, supervisord::connect, (h, name) -> {
+            long s = System.nanoTime();
+            if (Supervisord.startProcess(h, name)) endedFirst.incrementAndGet();
+            latencies.add((System.nanoTime() - s) / 1e6);
+        });
+        results.add("supervisord.endedBeforeAnswer.c" + clients, SUPERVISORD, endedFirst.get());
+        long end;
+        try (Http h = supervisord.connect()) {
+            end = Supervisord.awaitNoneRunning(h, 60_000);
+        }
+        results.add("start.rate.c" + clients, SUPERVISORD, n / ((end - t0) / 1e9));
+        results.addAll("start.latency.c" + clients, SUPERVISORD, latencies);
+    }
+
+    private void pm2Rate(Pm2 pm2, int clients) throws Exception {
+        Map<String, Object> answer = pm2.startTrue(counts.ratePm2, clients);
+        results.add("start.rate.c" + clients, PM2, counts.ratePm2 / ((Number) answer.get("seconds")).doubleValue());
+        results.addAll("start.latency.c" + clients, PM2, Pm2.numbers(answer.get("latencies_ms")));
+    }
+
+    private void floorRate(int clients) throws Exception {
+        String out = Proc.run(List.of(floor.resolve("spawn").toString(), Integer.toString(counts.rateFloor), Integer.toString(clients)), 120);
+        Map<String, Object> answer = Json.object(out.strip());
+        results.add("start.rate.c" + clients, FLOOR, ((Number) answer.get("rate")).doubleValue());
+        results.addAll("start.latency.c" + clients, FLOOR, Pm2.numbers(answer.get("latencies_us")).stream().map(us -> us / 1000).toList());
+    }
+
+    // ---- 4. API with wrk: rounds, targets rotated ----
+
+    private record Target(String figure, String system, String url, int connections, String xmlRpcBody) {}
+
+    private void api(Jinit jinit, Supervisord supervisord, Nginx nginx) throws Exception {
+        for (int n : counts.apiJobs) {
+            List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
+            if (ids.size() != n) throw new IOException("only " + ids.size() + " of " + n + " jobs started");
+            String jobPath = "/job/" + ids.getFirst();
+            byte[] job, jobs;
+            try (Http h = jinit.connect()) {
+                job = h.get(jobPath).body();
+                jobs = h.get("/jobs").body();
+            }
+            results.notes.put("api.bytes.job.n" + n, job.length);
+            results.notes.put("api.bytes.jobs.n" + n, jobs.length);
+            String jinitBase = "http://127.0.0.1:" + jinit.port;
+            String supervisordUrl = "http://127.0.0.1:" + supervisord.port + "/RPC2";
+            try (Http h = supervisord.connect()) {
+                supervisord.addGroup(h, "api", "/bin/sleep 3600", n);
+                Supervisord.call(h, "supervisor.startProcessGroup", "api", true);
+            }
+            List<Target> targets = new ArrayList<>();
+            for (int c : new int[] {1, 16}) {
+                targets.add(new Target("api.job.n" + n + ".c" + c, JINIT, jinitBase + jobPath, c, null));
+                targets.add(new Target("api.jobs.n" + n + ".c" + c, JINIT, jinitBase + "/jobs", c, null));
+                targets.add(new Target("api.job.n" + n + ".c" + c, FLOOR, nginx.serve("job-" + n, job), c, null));
+                targets.add(new Target("api.jobs.n" + n + ".c" + c, FLOOR, nginx.serve("jobs-" + n, jobs), c, null));
+                targets.add(new Target("api.job.n" + n + ".c" + c, SUPERVISORD, supervisordUrl, c,
+                        Supervisord.request("supervisor.getProcessInfo", "api:api_0")));
+                targets.add(new Target("api.jobs.n" + n + ".c" + c, SUPERVISORD, supervisordUrl, c,
+                        Supervisord.request("supervisor.getAllProcessInfo")));
+            }
+            for (int round = 0; round < counts.wrkRounds; round++) {
+                for (Target t : rotated(targets, round)) {
+                    Wrk.Result w = Wrk.run(t.url, t.connections, counts.wrkSeconds, work, "text/xml", t.xmlRpcBody);
+                    if (w.errors() > 0) results.errors.add("api: " + t.figure + " " + t.system + ": " + w.errors() + " errors");
+                    results.add(t.figure + ".rps", t.system, w.requestsPerSecond());
+                    results.add(t.figure + ".p50", t.system, w.p50Ms());
+                    results.add(t.figure + ".p99", t.system, w.p99Ms());
+                }
+            }
+            stopAll(jinit, ids);
+            jinit.deleteAll(8);
+            try (Http h = supervisord.connect()) {
+                supervisord.removeGroup(h, "api");
+            }
+        }
+    }
+
+    // ---- 5. scale: jinit alone ----
+
+    private void scale() throws Exception {
+        try (Jinit jinit = Jinit.start(image, work.resolve("jinit-scale.log"))) {
+            Proc.sleep(counts.settleMs);
+            long base = jinit.rssKb();
+            long t0 = System.nanoTime();
+            List<String> ids = startJobs(jinit, counts.scaleJobs, "/bin/sleep", "3600");
+            double startSeconds = (System.nanoTime() - t0) / 1e9;
+            results.add("scale.started", JINIT, ids.size());
+            results.notes.put("scale.requested", counts.scaleJobs);
+            results.notes.put("scale.startSeconds", startSeconds);
+            if (ids.size() < counts.scaleJobs) {
+                String cap = "the job table is capped: " + ids.size() + " of " + counts.scaleJobs
+                        + " sleep jobs started, then POST /job answered 507 Insufficient Storage";
+                results.notes.put("scale.cap", cap);
+                System.err.println("bench: " + cap);
+            }
+            Proc.sleep(counts.settleMs);
+            long loaded = jinit.rssKb();
+            results.add("scale.perJobKb", JINIT, (double) (loaded - base) / Math.max(1, ids.size()));
+            results.notes.put("scale.rssKb", Map.of("before", base, "with jobs", loaded));
+            try (Http h = jinit.connect()) {
+                for (int i = 0; i < 5; i++) {
+                    long s = System.nanoTime();
+                    Http.Response r = h.get("/jobs");
+                    results.add("scale.list", JINIT, (System.nanoTime() - s) / 1e6);
+                    results.notes.put("scale.listBytes", r.body().length);
+                }
+            }
+            results.add("scale.stop", JINIT, stopAll(jinit, ids) / 1e6);
+            jinit.deleteAll(8);
+            orphanStorm(jinit);
+        }
+    }
+
+    /**
+     * A job forks N children and exits; all N then exit at once, orphans that jinit (their subreaper) must
+     * reap. The watcher (bench/floor/orphans.c) times it from outside by scanning /proc.
+     */
+    private void orphanStorm(Jinit jinit) throws Exception {
+        Path ready = work.resolve("orphans-ready");
+        Files.deleteIfExists(ready);
+        String orphans = floor.resolve("orphans").toString();
+        Process watcher = new ProcessBuilder(orphans, "watch", Long.toString(jinit.pid()), ready.toString(), "120000")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (Http h = jinit.connect()) {
+            jinit.startJob(h, orphans, "storm", Integer.toString(counts.orphans), ready.toString());
+        }
+        String out = new String(watcher.getInputStream().readAllBytes()).strip();
+        if (watcher.waitFor() != 0 || out.isEmpty()) throw new IOException("the orphan watcher failed: " + out);
+        Map<String, Object> answer = Json.object(out);
+        results.add("orphans.forked", JINIT, ((Number) answer.get("forked")).doubleValue());
+        results.add("orphans.reapMs", JINIT, ((Number) answer.get("reap_ms")).doubleValue());
+        results.add("orphans.zombies", JINIT, ((Number) answer.get("zombies")).doubleValue());
+        results.add("orphans.left", JINIT, ((Number) answer.get("left")).doubleValue());
+    }
+
+    // ---- report ----
+
+    @SuppressWarnings("unchecked")
+    private int report(boolean quick) throws IOException {
+        List<Table.Row> rows = Rows.all(counts);
+        String table = Table.render(rows, results);
+        String images = Images.render(results);
+        StringBuilder out = new StringBuilder();
+        out.append("jinit bench (").append(quick ? "--quick: tiny counts, the numbers mean nothing" : "full run").append(")\n");
+        out.append("conditions: ").append(results.conditions.get("kernel")).append(", ").append(results.conditions.get("cpus"))
+                .append(" cpus, load ").append(results.conditions.get("loadavg.start")).append(" -> ")
+                .append(results.conditions.get("loadavg.end")).append('\n');
+        out.append("jvm: ").append(String.join(" ", (List<String>) results.conditions.get("jvm"))).append('\n');
+        out.append("peers: ").append(results.conditions.get("peers")).append('\n');
+        out.append("ratios are jinit ÷ that column, both from this run; rates: higher is better, times and RSS: lower.\n\n");
+        out.append(table).append('\n').append(images);
+        for (Map.Entry<String, Object> note : results.notes.entrySet()) {
+            if (note.getKey().equals("scale.cap")) out.append("\nNOTE: ").append(note.getValue()).append('\n');
+        }
+        List<String> missing = only.size() < 5 ? List.of() : Table.missing(rows, results);
+        for (String m : missing) out.append("MISSING: ").append(m).append('\n');
+        for (String e : results.errors) out.append("ERROR: ").append(e).append('\n');
+        long produced = rows.stream().mapToLong(r -> r.systems().stream().filter(s -> !Double.isNaN(r.cell(results, s))).count()).sum();
+        out.append("figures: ").append(produced).append(" passed, ").append(missing.size()).append(" failed\n");
+        System.out.print(out);
+
+        Path dir = Files.createDirectories(repo.resolve("bench/results"));
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + (quick ? "-quick" : "");
+        Files.writeString(dir.resolve("bench-" + stamp + ".json"), Json.write(results.toJson()));
+        Files.writeString(dir.resolve("bench-" + stamp + ".txt"), out);
+        System.err.println("bench: raw numbers in " + dir.resolve("bench-" + stamp + ".json"));
+        return missing.isEmpty() && results.errors.isEmpty() ? 0 : 1;
+    }
+
+    // ---- helpers ----
+
+    static <T> List<T> rotated(List<T> items, int by) {
+        List<T> copy = new ArrayList<>(items);
+        Collections.rotate(copy, -(by % Math.max(1, items.size())));
+        return copy;
+    }
+
+    static List<Integer> range(int n) {
+        return IntStream.range(0, n).boxed().toList();
+    }
+}

@@ -1,0 +1,1 @@
+public class DebugNginx { public static void main(String[] a) throws Exception { java.nio.file.Files.createDirectories(java.nio.file.Path.of("/tmp/ng2")); try (Nginx n = Nginx.start(java.nio.file.Path.of("/tmp/ng2"))) { System.out.println("ok " + n.port); } } }

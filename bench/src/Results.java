@@ -1,0 +1,53 @@
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Raw samples: figure -> system -> values, plus notes on conditions and anything that went wrong. */
+final class Results {
+    static final String JINIT = "jinit", SUPERVISORD = "supervisord", PM2 = "pm2", FLOOR = "floor";
+
+    final Map<String, Map<String, List<Double>>> samples = new LinkedHashMap<>();
+    final Map<String, Object> conditions = new LinkedHashMap<>();
+    final Map<String, Object> notes = new LinkedHashMap<>();
+    final List<String> errors = new ArrayList<>();
+
+    synchronized void add(String figure, String system, double value) {
+        samples.computeIfAbsent(figure, f -> new LinkedHashMap<>()).computeIfAbsent(system, s -> new ArrayList<>()).add(value);
+    }
+
+    synchronized void addAll(String figure, String system, Collection<Double> values) {
+        for (double v : values) add(figure, system, v);
+    }
+
+    synchronized List<Double> get(String figure, String system) {
+        return samples.getOrDefault(figure, Map.of()).getOrDefault(system, List.of());
+    }
+
+    /** The median of a figure's samples, or NaN when there are none. */
+    double median(String figure, String system) {
+        return percentile(get(figure, system), 50);
+    }
+
+    /** Nearest-rank percentile of the samples, NaN for none. */
+    static double percentile(List<Double> values, double p) {
+        if (values.isEmpty()) return Double.NaN;
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        if (p == 50 && sorted.size() % 2 == 0) {
+            return (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+        }
+        int rank = (int) Math.ceil(p / 100 * sorted.size());
+        return sorted.get(Math.clamp(rank - 1, 0, sorted.size() - 1));
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("conditions", conditions);
+        json.put("notes", notes);
+        json.put("errors", errors);
+        json.put("samples", samples);
+        return json;
+    }
+}
