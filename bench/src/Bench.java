@@ -124,7 +124,7 @@ public final class Bench {
                 "rateJobsPerRound", Map.of(JINIT, counts.rateJinit, FLOOR, counts.rateFloor, SUPERVISORD, counts.rateSupervisord, PM2, counts.ratePm2),
                 "apiJobs", List.of(counts.apiJobs[0], counts.apiJobs[1]), "wrkSeconds", counts.wrkSeconds,
                 "wrkRounds", counts.wrkRounds, "scaleJobs", counts.scaleJobs, "orphans", counts.orphans));
-        c.put("image", image.toString());
+        c.put("image", System.getenv().getOrDefault("BENCH_IMAGE_INFO", image.toString()));
         // The flags jlink baked into the image, as the JVM reports them (plus JINIT_JAVA_OPTS if set).
         String flags = Proc.run(List.of(image.resolve("bin/java").toString(), "-XX:+PrintCommandLineFlags", "-version"), 30);
         c.put("jvm", flags.strip().lines().toList());
@@ -230,10 +230,10 @@ public final class Bench {
         return ids;
     }
 
-    /** TERM to every job through the API (8 connections), until GET /jobs shows none running; nanoseconds. */
+    /** POST /job/:id/stop?wait=0 for every job (8 connections), until GET /jobs shows none running; nanoseconds. */
     private long stopAll(Jinit jinit, List<String> ids) throws Exception {
         long t0 = System.nanoTime();
-        Parallel.forEach(ids, 8, jinit::connect, (h, id) -> jinit.signal(h, id, "TERM"));
+        Parallel.forEach(ids, 8, jinit::connect, (h, id) -> jinit.stop(h, id));
         try (Http h = jinit.connect()) {
             return jinit.awaitNoneRunning(h, 120_000) - t0;
         }
@@ -437,6 +437,7 @@ public final class Bench {
         out.append("conditions: ").append(results.conditions.get("kernel")).append(", ").append(results.conditions.get("cpus"))
                 .append(" cpus, load ").append(results.conditions.get("loadavg.start")).append(" -> ")
                 .append(results.conditions.get("loadavg.end")).append('\n');
+        out.append("image: ").append(results.conditions.get("image")).append('\n');
         out.append("jvm: ").append(String.join(" ", (List<String>) results.conditions.get("jvm"))).append('\n');
         out.append("peers: ").append(results.conditions.get("peers")).append('\n');
         out.append("ratios are jinit ÷ that column, both from this run; rates: higher is better, times and RSS: lower.\n\n");

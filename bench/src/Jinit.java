@@ -17,7 +17,9 @@ final class Jinit extends Daemon {
     static Jinit start(Path image, Path log) throws IOException, InterruptedException {
         int port = Proc.freePort();
         long t0 = System.nanoTime();
-        Process p = Proc.start(List.of(image.resolve("bin/jinit").toString(), "--port", Integer.toString(port), "--stay"), log, null);
+        // Each daemon its own token file: the default /run/jinit/token belongs to whatever jinit runs there.
+        Map<String, String> env = Map.of("JINIT_TOKEN_FILE", log.resolveSibling(log.getFileName() + ".token").toString());
+        Process p = Proc.start(List.of(image.resolve("bin/jinit").toString(), "--port", Integer.toString(port), "--stay"), log, env);
         long ready = Daemon.awaitFirstAnswer(p, log, () -> {
             try (Http h = new Http("127.0.0.1", port)) {
                 return h.get("/jobs").status() == 200;
@@ -53,9 +55,9 @@ final class Jinit extends Daemon {
         return (List<Map<String, Object>>) (List<?>) Json.array(r.text());
     }
 
-    /** The number of jobs in state "running". */
+    /** The number of jobs that have not ended ("running", or "backoff" between restarts). */
     long running(Http h) throws IOException {
-        return jobs(h).stream().filter(j -> "running".equals(j.get("state"))).count();
+        return jobs(h).stream().filter(j -> !"exited".equals(j.get("state"))).count();
     }
 
     /** Polls GET /jobs (1 ms apart) until no job is running; returns System.nanoTime() of that answer. */
@@ -75,17 +77,18 @@ final class Jinit extends Daemon {
         if (status != 204 && status != 200) throw new IOException("DELETE /job/" + id + ": " + status);
     }
 
-    void signal(Http h, String id, String signal) throws IOException {
-        int status = h.send("PUT", "/job/" + id + "/sig/" + signal, null, null).status();
-        // 409: the job ended between our list and the signal; that is fine for "stop them all".
-        if (status != 204 && status != 200 && status != 409) throw new IOException("PUT /job/" + id + "/sig/" + signal + ": " + status);
+    /** POST /job/:id/stop?wait=0: TERM now (KILL after the job's stopTimeout), answered at once. */
+    void stop(Http h, String id) throws IOException {
+        Http.Response r = h.send("POST", "/job/" + id + "/stop?wait=0", "application/json", "");
+        // 202: stopping; 200: it had ended already.
+        if (r.status() != 202 && r.status() != 200) throw new IOException("POST /job/" + id + "/stop: " + r.status() + " " + r.text());
     }
 
     /** Deletes every ended job, on {@code clients} connections in parallel. */
     void deleteAll(int clients) throws Exception {
         List<String> ids;
         try (Http h = connect()) {
-            ids = jobs(h).stream().filter(j -> !"running".equals(j.get("state"))).map(j -> (String) j.get("id")).toList();
+            ids = jobs(h).stream().filter(j -> "exited".equals(j.get("state"))).map(j -> (String) j.get("id")).toList();
         }
         Parallel.forEach(ids, clients, this::connect, (h, id) -> delete(h, id));
         jobPids.clear();

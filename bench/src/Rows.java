@@ -61,7 +61,7 @@ final class Rows {
                 Table.atMost(4, "<= 4 KB")));
         rows.add(row(scale, "GET /jobs with them all", "scale.list", Table.Summary.MEDIAN, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "GET /jobs with them all", "scale.list", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
-        rows.add(row(scale, "stop them all (TERM each via API)", "scale.stop", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
+        rows.add(row(scale, "stop them all (POST /job/:id/stop each)", "scale.stop", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "orphans forked by the storm job", "orphans.forked", Table.Summary.MAX, "n", Table.SAME, List.of(J), null));
         rows.add(row(scale, "orphan storm reaped in", "orphans.reapMs", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "zombies left after the storm", "orphans.zombies", Table.Summary.MAX, "n", Table.SAME, List.of(J),
