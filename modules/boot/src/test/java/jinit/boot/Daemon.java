@@ -2,7 +2,6 @@ package jinit.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import jinit.posix.Posix;
 import jinit.posix.WaitStatus;
 
 import java.io.File;
@@ -17,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -95,15 +95,16 @@ final class Daemon implements AutoCloseable {
     /** Starts the daemon and waits until it says it is serving. */
     static Daemon start(Config config) throws Exception {
         Path dir = Files.createTempDirectory(Files.createDirectories(WORK), "daemon-");
+        // Keep the per-boot admin token out of the host's /run/jinit.
+        Map<String, String> environment = new LinkedHashMap<>(config.environment());
+        environment.putIfAbsent("JINIT_TOKEN_FILE", dir.resolve("token").toString());
+        config = new Config(config.stay(), config.pidNamespace(), environment, config.nextCommand());
         List<String> argv = new ArrayList<>();
         if (config.pidNamespace()) argv.addAll(List.of(UNSHARE.toString(), "--pid", "--fork", "--mount-proc"));
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
         argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
-        execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
-        // A token file of its own: daemons running side by side must not overwrite each other's (or the host's).
-        argv.addAll(List.of("--token-file", dir.resolve("token").toString()));
         if (config.stay()) argv.add("--stay");
         if (!config.nextCommand().isEmpty()) {
             argv.add("--");
@@ -140,28 +141,16 @@ final class Daemon implements AutoCloseable {
                 .orElse("");
     }
 
-    /**
-     * The jinit-exec helper that jobs with {@code fds} are started through: the test JVM's own
-     * {@code -Djinit.execHelper} when set, else the one the posix module's build leaves in its target
-     * directory. Without it the daemon falls back to {@code <java.home>/lib/jinit-exec}, which a plain
-     * JDK lacks, and answers 422 to any spec with {@code fds}.
-     */
-    static Optional<Path> execHelper() {
-        String configured = System.getProperty(Posix.EXEC_HELPER_PROPERTY);
-        if (configured != null) return Optional.of(Path.of(configured));
-        Path built = Path.of(System.getProperty("user.dir")).toAbsolutePath().resolveSibling("posix")
-                .resolve("target/native/jinit-exec");
-        return Files.isExecutable(built) ? Optional.of(built) : Optional.empty();
-    }
-
     private void awaitServing() throws Exception {
         Matcher serving = Eventually.await("the daemon to serve the API", () -> {
-            if (Processes.exitOf(launcherPid).isPresent()) {
-                throw new AssertionError("the daemon ended before serving: " + Processes.exitOf(launcherPid).get()
-                        + "\n" + console());
+            Optional<WaitStatus> ended = exit(); // read before the console, which may then have gained the line
+            Matcher matcher = SERVING.matcher(console());
+            if (!matcher.find()) {
+                if (ended.isPresent()) throw new AssertionError("the daemon ended before serving: " + ended.get() + "\n" + console());
+                return null;
             }
-            return SERVING.matcher(console());
-        }, Matcher::find);
+            return matcher;
+        }, Objects::nonNull);
         address = new InetSocketAddress(serving.group(1), Integer.parseInt(serving.group(2)));
         if (!config.pidNamespace()) {
             pid = launcherPid;
@@ -200,17 +189,16 @@ final class Daemon implements AutoCloseable {
     }
 
     /** What the daemon (and the boot job) wrote to stderr: init's console. */
-    String console() throws IOException {
-        return Files.readString(dir.resolve("stderr"), StandardCharsets.UTF_8);
+    String console() {
+        try {
+            return Files.readString(dir.resolve("stderr"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(console unreadable: " + e + ")";
+        }
     }
 
     Path stdoutFile() {
         return dir.resolve("stdout");
-    }
-
-    /** The per-boot admin token the daemon wrote to its {@code --token-file}. */
-    String token() throws IOException {
-        return Files.readString(dir.resolve("token"), StandardCharsets.US_ASCII).strip();
     }
 
     // ---- HTTP ----
@@ -265,6 +253,16 @@ final class Daemon implements AutoCloseable {
         return Eventually.await("job '" + id + "' to end", () -> job(id), job -> "exited".equals(job.get("state")));
     }
 
+    /** KILLs every running job and waits for each to end, so that a test leaves no process behind. */
+    void killRunningJobs() throws Exception {
+        for (Map<String, Object> job : jobs()) {
+            if ("running".equals(job.get("state"))) {
+                put("/job/" + job.get("id") + "/sig/KILL");
+                awaitEnded((String) job.get("id"));
+            }
+        }
+    }
+
     /** Processes whose parent is the daemon right now: its jobs, adopted orphans, and zombies of either. */
     List<ProcFs.Proc> children() throws IOException {
         return ProcFs.children(pid);
@@ -301,7 +299,7 @@ final class Daemon implements AutoCloseable {
         if (exit().isPresent()) return;
         WaitStatus status = stop(Processes.SIGTERM);
         WaitStatus expected = config.pidNamespace() ? new WaitStatus.Exited(128 + 1) : new WaitStatus.Exited(0);
-        assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + consoleOrNote());
+        assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + console());
     }
 
     /** Last resort for a daemon that would not stop: KILL (for PID 1, this ends its whole namespace). */
@@ -320,14 +318,6 @@ final class Daemon implements AutoCloseable {
             Processes.signal(pid, signal);
         } else if (exit().isEmpty() && ProcFs.proc(pid).filter(p -> p.ppid() == launcherPid).isPresent()) {
             Processes.POSIX.kill(pid, signal);
-        }
-    }
-
-    private String consoleOrNote() {
-        try {
-            return console();
-        } catch (IOException e) {
-            return "(console unreadable: " + e + ")";
         }
     }
 }

@@ -1,0 +1,86 @@
+package jinit.boot;
+
+import static jinit.boot.JobAssertions.assertExited;
+import static jinit.boot.JobAssertions.assertNoContent;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.util.List;
+import jinit.posix.WaitStatus;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The next command on init's command line runs as job "boot". Not PID 1 and without --stay, init
+ * exits with its status as a shell reports it; with --stay it keeps serving.
+ */
+class BootJobTest {
+    private static final Daemon.Config EXIT_WITH_BOOT_JOB = Daemon.Config.defaults().exitWithBootJob();
+
+    @Test
+    void initExitsWithTheBootJobsExitCode() throws Exception {
+        try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c", "exit 3"))) {
+            assertEquals(new WaitStatus.Exited(3), daemon.awaitExit(), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended: exit code 3"), daemon::console);
+        }
+    }
+
+    @Test
+    void aBootJobKilledByASignalMakesInitExitWith128PlusTheSignal() throws Exception {
+        try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c", "kill -TERM $$"))) {
+            assertEquals(new WaitStatus.Exited(128 + 15), daemon.awaitExit(), daemon::console);
+        }
+    }
+
+    @Test
+    void aBootJobKilledFromOutsideMakesInitExitWith137() throws Exception {
+        try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sleep", "1000"))) {
+            int pid = (Integer) daemon.job("boot").get("pid");
+            ProcFs.awaitExec(pid, List.of("/bin/sleep", "1000"));
+            Processes.POSIX.kill(pid, Processes.SIGKILL); // the daemon reaps it, so its pid stays ours until then
+            assertEquals(new WaitStatus.Exited(128 + 9), daemon.awaitExit(), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended: killed by SIGKILL"), daemon::console);
+        }
+    }
+
+    @Test
+    @Disabled("bug: when a signal sent through the API ends the boot job, init may exit before it has sent the 204:"
+            + " the client sees the connection closed (curl: (52) Empty reply from server), about 1 run in 5")
+    void aSignalThroughTheApiThatEndsTheBootJobIsAnsweredBeforeInitExits() throws Exception {
+        for (int run = 0; run < 5; run++) {
+            try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sleep", "1000"))) {
+                assertNoContent(daemon.put("/job/boot/sig/KILL"));
+                assertEquals(new WaitStatus.Exited(128 + 9), daemon.awaitExit(), daemon::console);
+            }
+        }
+    }
+
+    @Test
+    void aBootCommandThatCannotStartMakesInitExitWith127() throws Exception {
+        try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/nonexistent/jinit-it-boot"))) {
+            assertEquals(new WaitStatus.Exited(127), daemon.awaitExit(), daemon::console);
+            assertTrue(daemon.console().contains("could not start the boot job"), daemon::console);
+        }
+    }
+
+    @Test
+    void theBootJobHasInitsStdioAndEnvironment() throws Exception {
+        try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c",
+                "echo \"out $" + Daemon.Config.MARKER + "\"; echo err-from-boot >&2"))) {
+            assertEquals(new WaitStatus.Exited(0), daemon.awaitExit(), daemon::console);
+            assertEquals("out yes\n", Files.readString(daemon.stdoutFile()));
+            assertTrue(daemon.console().contains("err-from-boot\n"), daemon::console);
+        }
+    }
+
+    @Test
+    void withStayInitKeepsServingAfterTheBootJobEnds() throws Exception {
+        String spec = "{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"exit 3\"],\"cwd\":\"/\",\"envs\":null,\"user\":null,\"group\":null}";
+        try (Daemon daemon = Daemon.start(Daemon.Config.defaults().boot("/bin/sh", "-c", "exit 3"))) {
+            assertExited("boot", spec, "{\"code\":3}", daemon.awaitEnded("boot"));
+            assertEquals(200, daemon.get("/jobs").status());
+            assertTrue(daemon.exit().isEmpty(), "init is still running");
+        } // close() stops it with TERM and checks it exits 0
+    }
+}
