@@ -2,6 +2,7 @@ package jinit.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import jinit.posix.Posix;
 import jinit.posix.WaitStatus;
 
 import java.io.File;
@@ -95,16 +96,15 @@ final class Daemon implements AutoCloseable {
     /** Starts the daemon and waits until it says it is serving. */
     static Daemon start(Config config) throws Exception {
         Path dir = Files.createTempDirectory(Files.createDirectories(WORK), "daemon-");
-        // Keep the per-boot admin token out of the host's /run/jinit.
-        Map<String, String> environment = new LinkedHashMap<>(config.environment());
-        environment.putIfAbsent("JINIT_TOKEN_FILE", dir.resolve("token").toString());
-        config = new Config(config.stay(), config.pidNamespace(), environment, config.nextCommand());
         List<String> argv = new ArrayList<>();
         if (config.pidNamespace()) argv.addAll(List.of(UNSHARE.toString(), "--pid", "--fork", "--mount-proc"));
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
         argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
+        execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
+        // A token file of its own: daemons running side by side must not overwrite each other's (or the host's).
+        argv.addAll(List.of("--token-file", dir.resolve("token").toString()));
         if (config.stay()) argv.add("--stay");
         if (!config.nextCommand().isEmpty()) {
             argv.add("--");
@@ -139,6 +139,20 @@ final class Daemon implements AutoCloseable {
                 .filter(entry -> !entry.isEmpty() && !entry.endsWith("test-classes"))
                 .reduce((a, b) -> a + File.pathSeparator + b)
                 .orElse("");
+    }
+
+    /**
+     * The jinit-exec helper that jobs with {@code fds} are started through: the test JVM's own
+     * {@code -Djinit.execHelper} when set, else the one the posix module's build leaves in its target
+     * directory. Without it the daemon falls back to {@code <java.home>/lib/jinit-exec}, which a plain
+     * JDK lacks, and answers 422 to any spec with {@code fds}.
+     */
+    static Optional<Path> execHelper() {
+        String configured = System.getProperty(Posix.EXEC_HELPER_PROPERTY);
+        if (configured != null) return Optional.of(Path.of(configured));
+        Path built = Path.of(System.getProperty("user.dir")).toAbsolutePath().resolveSibling("posix")
+                .resolve("target/native/jinit-exec");
+        return Files.isExecutable(built) ? Optional.of(built) : Optional.empty();
     }
 
     private void awaitServing() throws Exception {
@@ -199,6 +213,11 @@ final class Daemon implements AutoCloseable {
 
     Path stdoutFile() {
         return dir.resolve("stdout");
+    }
+
+    /** The per-boot admin token the daemon wrote to its {@code --token-file}. */
+    String token() throws IOException {
+        return Files.readString(dir.resolve("token"), StandardCharsets.US_ASCII).strip();
     }
 
     // ---- HTTP ----

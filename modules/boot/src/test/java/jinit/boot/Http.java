@@ -137,7 +137,33 @@ final class Http {
             return response;
         }
 
-        private Response read(boolean head) throws IOException {
+        /**
+         * Sends a bodiless request and reads only the answer's head: the body is then read as it
+         * arrives, through the returned {@link Streamed}, the way {@code curl -N} prints it.
+         */
+        Streamed stream(String method, String path, Map<String, String> headers) throws IOException {
+            Map<String, String> all = new LinkedHashMap<>();
+            all.put("Host", host);
+            all.putAll(headers);
+            StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+            all.forEach((name, value) -> {
+                if (value != null) head.append(name).append(": ").append(value).append("\r\n");
+            });
+            head.append("\r\n");
+            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Head answer = head();
+            return new Streamed(this, answer.status(), answer.headers());
+        }
+
+        /** How long one read may block before it fails with a SocketTimeoutException. */
+        void timeout(int millis) throws IOException {
+            socket.setSoTimeout(millis);
+        }
+
+        private record Head(int status, Map<String, List<String>> headers) {}
+
+        private Head head() throws IOException {
             String statusLine = line();
             String[] parts = statusLine.split(" ", 3);
             if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) throw new IOException("not an HTTP answer: " + statusLine);
@@ -148,6 +174,13 @@ final class Http {
                 headers.computeIfAbsent(line.substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
                         .add(line.substring(colon + 1).strip());
             }
+            return new Head(status, headers);
+        }
+
+        private Response read(boolean head) throws IOException {
+            Head answer = head();
+            int status = answer.status();
+            Map<String, List<String>> headers = answer.headers();
             byte[] body;
             List<String> length = headers.get("content-length");
             List<String> encoding = headers.get("transfer-encoding");
@@ -193,6 +226,110 @@ final class Http {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /**
+     * An answer whose body is read while it is still being sent (log follow, events). Its lines come
+     * out as soon as their last byte is in; {@link #readLine()} returns null once the body has ended
+     * (the final chunk of a chunked body, the declared length, or the server closing).
+     */
+    static final class Streamed implements AutoCloseable {
+        private final Connection connection;
+        private final int status;
+        private final Map<String, List<String>> headers;
+        private final boolean chunked;
+        /** Body bytes still to read: in the current chunk, or of the declared length; -1 if unknown. */
+        private long remaining;
+        private boolean ended;
+
+        private Streamed(Connection connection, int status, Map<String, List<String>> headers) {
+            this.connection = connection;
+            this.status = status;
+            this.headers = headers;
+            List<String> encoding = headers.get("transfer-encoding");
+            List<String> length = headers.get("content-length");
+            this.chunked = encoding != null && encoding.getLast().equalsIgnoreCase("chunked");
+            this.remaining = chunked ? 0 : length != null ? Long.parseLong(length.getFirst()) : -1;
+            this.ended = status == 204 || (!chunked && remaining == 0);
+        }
+
+        int status() {
+            return status;
+        }
+
+        /** The single value of a header, or null. */
+        String header(String name) {
+            return new Response(status, headers, new byte[0]).header(name);
+        }
+
+        /** How long one read may block for the next bytes before it fails. */
+        Streamed timeout(int millis) throws IOException {
+            connection.timeout(millis);
+            return this;
+        }
+
+        /**
+         * The next line of the body without its newline, as soon as it is complete; a last line
+         * without a newline comes when the body ends; null after the end.
+         */
+        String readLine() throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            while (true) {
+                int b = read();
+                if (b < 0) return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+                if (b == '\n') return line.toString(StandardCharsets.UTF_8);
+                line.write(b);
+            }
+        }
+
+        /** Everything left of the body, until it ends. */
+        String readRest() throws IOException {
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            for (int b = read(); b >= 0; b = read()) rest.write(b);
+            return rest.toString(StandardCharsets.UTF_8);
+        }
+
+        private int read() throws IOException {
+            if (ended) return -1;
+            if (chunked && remaining == 0) {
+                int size = Integer.parseInt(connection.line().split(";", 2)[0].strip(), 16);
+                if (size == 0) {
+                    while (!connection.line().isEmpty()) {
+                        // trailers: none expected, skipped
+                    }
+                    ended = true;
+                    return -1;
+                }
+                remaining = size;
+            }
+            int b = connection.in.read();
+            if (b < 0) {
+                if (remaining > 0) throw new EOFException("the server closed the connection inside the body");
+                ended = true;
+                return -1;
+            }
+            if (remaining > 0 && --remaining == 0) {
+                if (chunked) connection.line(); // the CRLF after a chunk's data
+                else ended = true;
+            }
+            return b;
+        }
+
+        @Override
+        public void close() throws IOException {
+            connection.close();
+        }
+    }
+
+    /** Opens a connection and sends a GET whose answer is read as it streams in. */
+    static Streamed stream(InetSocketAddress address, String path) throws IOException {
+        Connection connection = Connection.open(address);
+        try {
+            return connection.stream("GET", path, Map.of());
+        } catch (IOException | RuntimeException e) {
+            connection.close();
+            throw e;
         }
     }
 }
