@@ -25,13 +25,18 @@ final class PeerUids {
 
     /** Empty when no such socket exists any more (the client closed first) or /proc is unreadable. */
     static OptionalInt uidOf(InetSocketAddress client, InetSocketAddress server) {
+        return uidOf(client, server, TCP, TCP6);
+    }
+
+    /** As {@link #uidOf(InetSocketAddress, InetSocketAddress)}, reading these tables: tests pass synthetic ones. */
+    static OptionalInt uidOf(InetSocketAddress client, InetSocketAddress server, Path tcp, Path tcp6) {
         InetAddress clientAddress = unmapped(client.getAddress());
         InetAddress serverAddress = unmapped(server.getAddress());
         // An IPv4 client of an IPv4 socket is in tcp; anything involving IPv6 (mapped addresses too) in tcp6.
-        Path first = clientAddress instanceof Inet4Address && serverAddress instanceof Inet4Address ? TCP : TCP6;
-        OptionalInt uid = search(first, clientAddress, client.getPort(), serverAddress, server.getPort());
+        boolean ipv4 = clientAddress instanceof Inet4Address && serverAddress instanceof Inet4Address;
+        OptionalInt uid = search(ipv4 ? tcp : tcp6, clientAddress, client.getPort(), serverAddress, server.getPort());
         if (uid.isPresent()) return uid;
-        return search(first == TCP ? TCP6 : TCP, clientAddress, client.getPort(), serverAddress, server.getPort());
+        return search(ipv4 ? tcp6 : tcp, clientAddress, client.getPort(), serverAddress, server.getPort());
     }
 
     private static OptionalInt search(Path table, InetAddress localAddress, int localPort, InetAddress remoteAddress, int remotePort) {
@@ -48,6 +53,10 @@ final class PeerUids {
                 if (!local.endsWith(localPortHex) || !remote.endsWith(remotePortHex)) continue;
                 if (!local.endsWith(":" + localPortHex) || !remote.endsWith(":" + remotePortHex)) continue;
                 if (localAddress.equals(address(local)) && remoteAddress.equals(address(remote))) {
+                    // A socket its process has closed lingers, orphaned, until TCP is done with it (FIN_WAIT,
+                    // TIME_WAIT), and the kernel lists it with inode 0 and uid 0. That 0 is nobody's uid: taking
+                    // it would make root of any user who closes the connection right after sending a request.
+                    if (fields.length < 10 || fields[9].equals("0")) return OptionalInt.empty();
                     return OptionalInt.of(Integer.parseInt(fields[7]));
                 }
             }
