@@ -75,6 +75,20 @@ final class ProcFs {
         Eventually.await("pid " + pid + " to exec " + argv, () -> cmdline(pid), argv::equals);
     }
 
+    /** The PID namespace a process is in, e.g. "pid:[4026531836]"; empty once it is gone. */
+    static Optional<String> pidNamespace(int pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(dir(pid).resolve("ns/pid")).toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A process's pid in each PID namespace it is in, outermost first (the "NSpid" line). */
+    static List<Integer> nsPids(int pid) throws IOException {
+        return ids(pid, "NSpid");
+    }
+
     static List<String> cmdline(int pid) throws IOException {
         return nulSeparated(dir(pid).resolve("cmdline"));
     }
