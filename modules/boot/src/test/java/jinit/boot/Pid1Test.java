@@ -93,6 +93,41 @@ class Pid1Test {
         }
     }
 
+    @Test
+    void asPid1PoweroffThroughTheApiEndsAStubbornJobAndATermProofOrphanToo() throws Exception {
+        try (Daemon daemon = Daemon.start(Daemon.Config.defaults().inPidNamespace())) {
+            String namespace = ProcFs.pidNamespace(daemon.pid()).orElseThrow();
+            daemon.start("sleeper", "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"]}");
+            // Ignores TERM, sleep and all: its 300 ms stopTimeout ends it with KILL in step 2.
+            daemon.start("stubborn", "{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"trap '' TERM; sleep 1001 & wait\"],\"stopTimeout\":300}");
+            // Leaves an orphan that ignores TERM too: only step 3's KILL to every process can end it.
+            daemon.start("orphaning", "{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"(trap '' TERM; exec sleep 1002) & exit 0\"]}");
+            daemon.awaitEnded("orphaning");
+            List<List<String>> expected = List.of(List.of("/bin/sleep", "1000"), List.of("sleep", "1001"), List.of("sleep", "1002"));
+            List<ProcFs.Proc> processes = Eventually.await("the jobs' processes and the orphan", () -> ProcFs.all().stream()
+                            .filter(p -> ProcFs.pidNamespace(p.pid()).filter(namespace::equals).isPresent()).toList(),
+                    procs -> expected.stream().allMatch(argv -> procs.stream().anyMatch(p -> p.cmdline().equals(argv))));
+            ProcFs.Proc orphan = processes.stream().filter(p -> p.cmdline().equals(expected.getLast())).findFirst().orElseThrow();
+            assertEquals(daemon.pid(), orphan.ppid(), "init adopted the orphan");
+
+            Http.Response accepted = daemon.request("POST", "/system/poweroff", Map.of("Authorization", "Bearer " + daemon.token()), null);
+            assertEquals(202, accepted.status(), accepted::toString);
+            assertEquals(Map.of("shutdown", "poweroff"), accepted.json());
+
+            WaitStatus status = daemon.awaitExit();
+            String console = daemon.console();
+            assertEquals(128 + SIGINT, status.shellStatus(), () -> status + "\n" + console);
+            assertShutdownInOrder("power off", "POST /system/poweroff", "POWER_OFF", console);
+            int kill = console.indexOf("processes remain; sending KILL");
+            assertTrue(kill > console.indexOf("step 3/5") && kill < console.indexOf("step 4/5"), () -> "KILL in step 3:\n" + console);
+            for (ProcFs.Proc process : processes) {
+                assertTrue(ProcFs.proc(process.pid()).filter(p -> p.cmdline().equals(process.cmdline())).isEmpty(),
+                        () -> process + " survived");
+            }
+            assertEquals(List.of(), inNamespace(namespace), "no process is left in the namespace");
+        }
+    }
+
     /** The console shows the request, steps 1 to 5 in order, then reboot(2) with {@code command}. */
     private static void assertShutdownInOrder(String action, String signal, String command, String console) {
         int at = console.indexOf("shutdown (" + action + ") requested by " + signal);
