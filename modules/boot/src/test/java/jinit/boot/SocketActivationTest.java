@@ -1,5 +1,7 @@
 package jinit.boot;
 
+import static jinit.boot.JobAssertions.assertError;
+import static jinit.boot.JobAssertions.assertErrorContaining;
 import static jinit.boot.JobAssertions.assertNoContent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,10 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -200,5 +204,49 @@ class SocketActivationTest extends OneDaemonPerClass {
         assertEquals(Set.of(0, 1, 2, 3, 4), ProcFs.fds(pid));
         assertEquals(200, stop("fd-order", "").status());
         assertNoContent(daemon.delete("/job/fd-order"));
+    }
+
+    @Test
+    void aJobReplacedUnderItsIdBindsItsPortAfresh() throws Exception {
+        int port = freePrivilegedPort();
+        String spec = sdEchoSpec("tcp://127.0.0.1:" + port, "");
+        int first = daemon.start("sd-replaced", spec);
+        ProcFs.awaitExec(first, List.of(sdEcho.toString()));
+        assertEquals(ANSWER, ask(port));
+        assertEquals(200, stop("sd-replaced", "").status());
+
+        int second = daemon.start("sd-replaced", spec);
+        ProcFs.awaitExec(second, List.of(sdEcho.toString()));
+        assertEquals(ANSWER, ask(port));
+        assertEquals(200, stop("sd-replaced", "").status());
+        assertNoContent(daemon.delete("/job/sd-replaced"));
+        assertTrue(bindable(port), "the port is free again after DELETE");
+    }
+
+    @Test
+    void aUdpSocketIsBoundBeforeTheSpawnAndHeldByInit() throws Exception {
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            port = probe.getLocalPort();
+        }
+        int pid = daemon.start("udp", "{\"exec\":\"/bin/sleep\",\"args\":[\"60\"],\"fds\":[{\"listen\":\"udp://127.0.0.1:" + port
+                + "\",\"name\":\"dns\"}]}");
+        ProcFs.awaitExec(pid, List.of("/bin/sleep", "60"));
+        assertEquals(Set.of("LISTEN_PID=" + pid, "LISTEN_FDS=1", "LISTEN_FDNAMES=dns"), listenEnvironment(pid));
+        assertTrue(ProcFs.fdTarget(pid, 3).startsWith("socket:["), ProcFs.fdTarget(pid, 3));
+        assertThrows(SocketException.class, () -> new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).close(),
+                "the port is taken");
+        assertEquals(200, stop("udp", "").status());
+        assertNoContent(daemon.delete("/job/udp"));
+        new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).close();
+    }
+
+    @Test
+    void aPortThatCannotBeBoundIs422AndLeavesNoJob() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String spec = sdEchoSpec("tcp://127.0.0.1:" + taken.getLocalPort(), "");
+            assertErrorContaining(422, "(EADDRINUSE)", daemon.put("/job/sd-taken", spec));
+            assertError(404, "no job 'sd-taken'", daemon.get("/job/sd-taken"));
+        }
     }
 }
