@@ -86,6 +86,14 @@ class SocketActivationTest extends OneDaemonPerClass {
                 + ",\"name\":\"web\"}]" + extra + "}";
     }
 
+    /** Starts sd-echo under {@code id} and waits until it answers on {@code port}; returns its pid. */
+    private int startServing(String id, String spec, int port) throws Exception {
+        int pid = daemon.start(id, spec);
+        ProcFs.awaitExec(pid, List.of(sdEcho.toString()));
+        assertEquals(ANSWER, ask(port));
+        return pid;
+    }
+
     /** Connects to the port and reads the one line sd-echo answers. */
     private static String ask(int port) throws IOException {
         try (Socket socket = new Socket()) {
@@ -106,10 +114,7 @@ class SocketActivationTest extends OneDaemonPerClass {
     @Test
     void anUnprivilegedConsumerServesAPrivilegedPortThroughSdListenFds() throws Exception {
         int port = freePrivilegedPort();
-        int pid = daemon.start("sd-echo", sdEchoSpec("tcp://127.0.0.1:" + port, ""));
-        ProcFs.awaitExec(pid, List.of(sdEcho.toString()));
-
-        assertEquals(ANSWER, ask(port));
+        int pid = startServing("sd-echo", sdEchoSpec("tcp://127.0.0.1:" + port, ""), port);
         assertEquals(ANSWER, ask(port), "it serves every connection");
         assertEquals(List.of(NOBODY, NOBODY, NOBODY, NOBODY), ProcFs.ids(pid, "Uid"));
         assertEquals(Set.of("LISTEN_PID=" + pid, "LISTEN_FDS=1", "LISTEN_FDNAMES=web"), listenEnvironment(pid));
@@ -130,11 +135,8 @@ class SocketActivationTest extends OneDaemonPerClass {
     @Test
     void aClientConnectingWhileTheJobRestartsIsServedByTheNextProcess() throws Exception {
         int port = freePrivilegedPort();
-        int first = daemon.start("sd-restart", sdEchoSpec("tcp://127.0.0.1:" + port,
-                ",\"restart\":{\"policy\":\"always\",\"delay\":2000}"));
-        ProcFs.awaitExec(first, List.of(sdEcho.toString()));
-        assertEquals(ANSWER, ask(port));
-
+        int first = startServing("sd-restart", sdEchoSpec("tcp://127.0.0.1:" + port,
+                ",\"restart\":{\"policy\":\"always\",\"delay\":2000}"), port);
         assertNoContent(daemon.put("/job/sd-restart/sig/KILL"));
         Eventually.await("the restart to be scheduled", () -> daemon.job("sd-restart"), job -> "backoff".equals(job.get("state")));
         try (Socket socket = new Socket()) {
@@ -210,14 +212,9 @@ class SocketActivationTest extends OneDaemonPerClass {
     void aJobReplacedUnderItsIdBindsItsPortAfresh() throws Exception {
         int port = freePrivilegedPort();
         String spec = sdEchoSpec("tcp://127.0.0.1:" + port, "");
-        int first = daemon.start("sd-replaced", spec);
-        ProcFs.awaitExec(first, List.of(sdEcho.toString()));
-        assertEquals(ANSWER, ask(port));
+        startServing("sd-replaced", spec, port);
         assertEquals(200, stop("sd-replaced", "").status());
-
-        int second = daemon.start("sd-replaced", spec);
-        ProcFs.awaitExec(second, List.of(sdEcho.toString()));
-        assertEquals(ANSWER, ask(port));
+        startServing("sd-replaced", spec, port);
         assertEquals(200, stop("sd-replaced", "").status());
         assertNoContent(daemon.delete("/job/sd-replaced"));
         assertTrue(bindable(port), "the port is free again after DELETE");
