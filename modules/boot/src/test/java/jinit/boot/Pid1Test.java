@@ -76,8 +76,7 @@ class Pid1Test {
     }
 
     @ParameterizedTest
-    @CsvSource({"12, SIGUSR2, power off, POWER_OFF, 2", "30, SIGPWR, power off, POWER_OFF, 2",
-                "10, SIGUSR1, halt, HALT, 2", "2, SIGINT, reboot, RESTART, 1"})
+    @CsvSource({"12, SIGUSR2, power off, POWER_OFF, 2", "10, SIGUSR1, halt, HALT, 2"})
     void asPid1ASignalShutsDownInOrder(int signal, String name, String action, String command, int endingSignal) throws Exception {
         try (Daemon daemon = Daemon.start(Daemon.Config.defaults().inPidNamespace().boot("/bin/sleep", "1000"))) {
             String namespace = ProcFs.pidNamespace(daemon.pid()).orElseThrow();
