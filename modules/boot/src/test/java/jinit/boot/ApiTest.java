@@ -70,6 +70,10 @@ class ApiTest {
         assertTrue(message.contains("running"), message);
     }
 
+    private static List<Object> ids() throws Exception {
+        return daemon.jobs().stream().map(job -> job.get("id")).toList();
+    }
+
     private static Set<Integer> childPids() throws Exception {
         Set<Integer> pids = new HashSet<>();
         for (ProcFs.Proc child : daemon.children()) pids.add(child.pid());
@@ -449,13 +453,13 @@ class ApiTest {
     @MethodSource("unstartable")
     void aSpecThatCannotStartIs422AndLeavesNoJob(String spec, String reason) throws Exception {
         Set<Integer> children = childPids();
-        List<Map<String, Object>> jobs = daemon.jobs();
+        List<Object> ids = ids();
 
         assertErrorContaining(422, reason, daemon.put("/job/unstartable", spec));
         assertErrorContaining(422, reason, daemon.post("/job", spec));
 
         assertError(404, "no job 'unstartable'", daemon.get("/job/unstartable"));
-        assertEquals(jobs, daemon.jobs(), "the job table is unchanged");
+        assertEquals(ids, ids(), "no job was added");
         assertTrue(children.containsAll(childPids()), "the daemon has no new child");
     }
 
