@@ -107,6 +107,7 @@ public final class Main {
         }
         ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote()), supervisor,
                 new AccessPolicy(new SystemDirectory(accounts)), system, Console::log);
+        shutdown.serving(server);
         InetSocketAddress address = server.address();
         Console.log("serving the API on http://" + address.getAddress().getHostAddress() + ":" + address.getPort()
                 + " (pid " + posix.getpid() + ")");

@@ -56,7 +56,7 @@ final class PosixProcesses implements ProcessBackend {
     @Override
     public PreparedLaunch prepare(String id, JobSpec spec, JobOutput output) throws LaunchException {
         Map<String, String> environment = spec.envs() != null ? spec.envs() : initEnvironment;
-        String path = resolveExecutable(spec.exec(), environment.getOrDefault("PATH", DEFAULT_PATH));
+        String path = resolveExecutable(spec.exec(), spec.cwd(), environment.getOrDefault("PATH", DEFAULT_PATH));
         Credentials credentials = credentials(spec);
         List<String> argv = new ArrayList<>(spec.args().size() + 1);
         argv.add(spec.exec());
@@ -235,12 +235,14 @@ final class PosixProcesses implements ProcessBackend {
 
     /**
      * posix_spawnp would search init's PATH, not the job's, so the lookup happens here. A name with a
-     * slash is used as given (relative to the job's cwd, since chdir happens before exec).
+     * slash is not searched; a relative one is relative to the job's cwd, as a shell would run it there.
      */
-    static String resolveExecutable(String exec, String searchPath) throws LaunchException {
-        if (exec.indexOf('/') >= 0) return exec;
+    static String resolveExecutable(String exec, String cwd, String searchPath) throws LaunchException {
+        if (exec.startsWith("/")) return exec;
+        if (exec.indexOf('/') >= 0) return Path.of("/").resolve(cwd).resolve(exec).normalize().toString();
         for (String directory : searchPath.split(":")) {
-            Path candidate = Path.of(directory.isEmpty() ? "." : directory, exec);
+            // An empty or relative PATH entry is relative to the job's cwd, where the job will look too.
+            Path candidate = Path.of("/").resolve(cwd).resolve(directory.isEmpty() ? "." : directory).resolve(exec);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate.toString();
         }
         throw new LaunchException("cannot start '" + exec + "': not found in PATH " + searchPath + " (ENOENT)");

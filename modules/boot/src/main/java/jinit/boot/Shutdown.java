@@ -1,6 +1,7 @@
 package jinit.boot;
 
 import jinit.api.Signal;
+import jinit.http.ApiServer;
 import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.RebootCommand;
@@ -29,6 +30,9 @@ final class Shutdown {
     private final boolean pid1;
     private final String selfPid;
     private final AtomicBoolean started = new AtomicBoolean();
+    /** How long answers in flight get before init exits (not as PID 1). */
+    static final int API_DRAIN_SECONDS = 1;
+    private volatile ApiServer api;
 
     Shutdown(Posix posix, Supervisor supervisor, boolean pid1) {
         this.posix = posix;
@@ -37,13 +41,19 @@ final class Shutdown {
         this.selfPid = Integer.toString(posix.getpid());
     }
 
+    /** The server whose answers in flight are let out before an exit. */
+    void serving(ApiServer server) {
+        this.api = server;
+    }
+
     /** Starts the shutdown on its own thread; later requests are ignored. */
     void request(Action action, int exitStatus, String reason) {
         if (!started.compareAndSet(false, true)) {
             Console.log("shutdown already in progress; ignoring " + reason);
             return;
         }
-        Thread.ofPlatform().name("jinit-shutdown").start(() -> run(action, exitStatus, reason));
+        // Not a daemon thread (it would inherit that from the reaper): the JVM must live until it is done.
+        Thread.ofPlatform().name("jinit-shutdown").daemon(false).start(() -> run(action, exitStatus, reason));
     }
 
     private void run(Action action, int exitStatus, String reason) {
@@ -81,6 +91,9 @@ final class Shutdown {
 
     private void finish(Action action, int exitStatus) {
         if (!pid1) {
+            // Answers still being written (the 204 for the signal that ended the boot job, say) go out first.
+            ApiServer server = api;
+            if (server != null) server.stopGracefully(API_DRAIN_SECONDS);
             Console.log("exiting with status " + exitStatus);
             System.exit(exitStatus);
         }

@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** GET /events and GET /job/:id?wait= (issue 4) against real jobs. */
@@ -111,7 +110,6 @@ class EventsAndWaitTest extends OneDaemonPerClass {
      * or after 15 s without one (Routes.events flushes only after EventLog.since returns), so a client
      * that subscribes and waits for the answer's head before starting a job is stuck for 15 s.
      */
-    @Disabled("bug: GET /events holds back its response head until the first event or 15 s")
     @Test
     void theEventStreamAnswersAtOnceEvenWithNothingToSay() throws Exception {
         try (Http.Connection connection = Http.Connection.open(daemon.address())) {

@@ -17,7 +17,6 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -207,12 +206,21 @@ class JobProcessTest {
     }
 
     @Test
-    @Disabled("bug: PosixProcesses.resolveExecutable passes a relative exec such as ./prog on unchanged, SpawnRequest"
-            + " throws IllegalArgumentException (path must be absolute) and the client gets 500 internal error")
     void anExecWithASlashIsNotSearchedAndIsRelativeToCwd() throws Exception {
         Path out = scratch.resolve("relative.txt");
         daemon.start("relative", spec("exec", "./jinit-probe", "args", List.of(out.toString()), "cwd", jobBin.toString()));
         assertEquals(Map.of("code", 0), daemon.awaitEnded("relative").get("exit"));
+        assertEquals("job-path\n", Files.readString(out));
+    }
+
+    @Test
+    void aRelativePathEntryIsRelativeToTheJobsCwd() throws Exception {
+        // As execvp does it: the lookup happens after the chdir, so "job-bin" means <cwd>/job-bin.
+        Path out = scratch.resolve("relative-path.txt");
+        Http.Response response = daemon.put("/job/relative-path", spec("exec", "jinit-probe", "args", List.of(out.toString()),
+                "cwd", scratch.toString(), "envs", Map.of("PATH", "/nonexistent:" + scratch.relativize(jobBin))));
+        assertEquals(201, response.status(), response::toString);
+        assertEquals(Map.of("code", 0), daemon.awaitEnded("relative-path").get("exit"));
         assertEquals("job-path\n", Files.readString(out));
     }
 

@@ -109,13 +109,13 @@ class LogTest extends OneDaemonPerClass {
         Map<String, Object> job = daemon.awaitEnded("marked");
         assertEquals(2, job.get("restarts"));
         String markers = "[jinit] restart 1 after exit code 2\n[jinit] restart 2 after exit code 2\n"
-                + "[jinit] giving up: 2 restarts within 60000 ms\n";
+                + "[jinit] giving up: the restart limit of 2 within 60000 ms is reached\n";
         String stdout = wholeLog("marked", "stream=stdout");
         assertEquals("run\n[jinit] restart 1 after exit code 2\nrun\n[jinit] restart 2 after exit code 2\nrun\n"
-                + "[jinit] giving up: 2 restarts within 60000 ms\n", stdout);
+                + "[jinit] giving up: the restart limit of 2 within 60000 ms is reached\n", stdout);
         String stderr = plainLog("marked", "stream=stderr").text();
         assertEquals("oops\n[jinit] restart 1 after exit code 2\noops\n[jinit] restart 2 after exit code 2\noops\n"
-                + "[jinit] giving up: 2 restarts within 60000 ms\n", stderr);
+                + "[jinit] giving up: the restart limit of 2 within 60000 ms is reached\n", stderr);
         List<String> both = plainLog("marked", "").text().lines().toList();
         assertEquals(markers.lines().toList(), both.stream().filter(line -> line.startsWith("[jinit] ")).toList(), both::toString);
         assertEquals(List.of("oops", "oops", "oops", "run", "run", "run"),

@@ -71,6 +71,12 @@ public final class ApiServer implements AutoCloseable {
         return server.getAddress();
     }
 
+    /** Stops accepting, and waits up to {@code seconds} for exchanges in progress to finish. */
+    public void stopGracefully(int seconds) {
+        server.stop(seconds);
+        executor.shutdownNow();
+    }
+
     @Override
     public void close() {
         server.stop(0);

@@ -66,6 +66,7 @@ final class Reply {
             responseHeaders.set("Cache-Control", "no-store");
             exchange.sendResponseHeaders(status, 0);
             try (OutputStream out = exchange.getResponseBody()) {
+                out.flush(); // the headers go now: a client may wait for them before it does anything else
                 streamer.writeTo(out);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

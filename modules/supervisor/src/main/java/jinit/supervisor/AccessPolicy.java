@@ -1,11 +1,14 @@
 package jinit.supervisor;
 
 import jinit.api.AccountRef;
+import jinit.api.FdSpec;
+import jinit.api.Stdio;
 import jinit.api.Job;
 import jinit.api.JobSpec;
 import jinit.supervisor.JobException.Reason;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -38,6 +41,7 @@ public final class AccessPolicy {
                         + spec.user().text() + "'");
             }
         }
+        refuseWhatInitWouldOpen(caller, spec);
         if (spec.group() != null) {
             OptionalInt gid = directory.gid(spec.group());
             if (gid.isEmpty() || !directory.groupsOf(caller.uid()).contains(gid.getAsInt())) {
@@ -45,6 +49,48 @@ public final class AccessPolicy {
             }
         }
         return spec;
+    }
+
+    /**
+     * init opens a job's stdio files, console and fds itself, as root, before the job runs: a non-admin
+     * choosing them could read or write any file, take a privileged port, or replace a socket file. It gets
+     * what it could open itself: /dev/null, its log, and TCP or UDP ports from 1024 up.
+     */
+    private static void refuseWhatInitWouldOpen(Caller caller, JobSpec spec) throws JobException {
+        for (Stdio.Target target : List.of(spec.stdio().stdin(), spec.stdio().stdout(), spec.stdio().stderr())) {
+            switch (target) {
+                case Stdio.Target.Null n -> { }
+                case Stdio.Target.Log l -> { }
+                case Stdio.Target.SameAsStdout s -> { }
+                case Stdio.Target.File f -> throw forbidden(initOpens(caller, "stdio file " + f.path()));
+                case Stdio.Target.Console c -> throw forbidden(initOpens(caller, "the console"));
+                case Stdio.Target.Inherit i -> throw forbidden(initOpens(caller, "init's own stdio"));
+            }
+        }
+        for (FdSpec fd : spec.fds()) {
+            switch (fd) {
+                case FdSpec.File f -> throw forbidden(initOpens(caller, "file " + f.path()));
+                case FdSpec.Listen(String uri, String name) when uri.startsWith("unix:") ->
+                        throw forbidden(initOpens(caller, "socket " + uri));
+                case FdSpec.Listen(String uri, String name) when port(uri) < 1024 ->
+                        throw forbidden(initOpens(caller, "privileged port " + uri));
+                case FdSpec.Listen listen -> { }
+            }
+        }
+    }
+
+    private static String initOpens(Caller caller, String what) {
+        return "rule 'nothing opened as root': init opens " + what + " as root, so only an admin may ask for it (uid "
+                + caller.uid() + " is not)";
+    }
+
+    /** The port of "tcp://HOST:PORT" or "udp://HOST:PORT"; 0 (privileged) when it cannot be read. */
+    private static int port(String uri) {
+        try {
+            return Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1));
+        } catch (RuntimeException e) {
+            return 0;
+        }
     }
 
     /** /system/*: admin only. */

@@ -81,8 +81,9 @@ public final class Supervisor {
     private Job launch(String requestedId, JobSpec spec, Caller caller) throws JobException {
         if (requestedId != null) {
             if (!JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
-            refuseUnlessEnded(requestedId); // a conflict outranks a spec that cannot start
-            if (exists(requestedId)) backend.forget(requestedId); // its sockets may be wanted by the new spec
+            // A conflict or a refusal outranks a spec that cannot start; only then may the old job's sockets
+            // go, since the new spec may want the same ports.
+            if (mayReplace(requestedId, caller)) backend.forget(requestedId);
         }
         LogRing log = new LogRing(spec.logBytes());
         String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
@@ -122,20 +123,15 @@ public final class Supervisor {
         }
     }
 
-    private boolean exists(String id) {
-        lock.lock();
-        try {
-            return jobs.containsKey(id);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void refuseUnlessEnded(String id) throws JobException {
+    /** Whether a job of that id exists to be replaced; refuses one that is not ended or not the caller's. */
+    private boolean mayReplace(String id, Caller caller) throws JobException {
         lock.lock();
         try {
             JobRecord existing = jobs.get(id);
-            if (existing != null) refuseUnlessEnded(existing);
+            if (existing == null) return false;
+            refuseUnlessEnded(existing);
+            requireOwner(existing, caller, "replace");
+            return true;
         } finally {
             lock.unlock();
         }
@@ -236,7 +232,10 @@ public final class Supervisor {
             JobRecord job = require(id);
             requireOwner(job, caller, "signal");
             if (!(job.state instanceof JobState.Running(int pid))) {
-                throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + job.state.label() + ", not running");
+                throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + switch (job.state) {
+                    case JobState.Backoff b -> "waiting to restart (backoff)";
+                    default -> job.state.label();
+                } + ", not running");
             }
             try {
                 backend.signal(pid, signal);
@@ -359,7 +358,7 @@ public final class Supervisor {
             long uptime = now.toEpochMilli() - job.startedAt.toEpochMilli();
             var decision = job.restarts.onExit(status, now.toEpochMilli(), uptime, job.signalledByApi,
                     job.stopRequested || !acceptingJobs);
-            settle(job, status, now, decision);
+            settle(job, status, now, now, decision);
             ended = job.snapshot;
         } finally {
             lock.unlock();
@@ -368,16 +367,20 @@ public final class Supervisor {
         return true;
     }
 
-    private void settle(JobRecord job, ExitStatus status, Instant now, RestartTracker.Decision decision) {
+    /**
+     * Applies a restart decision. {@code exitedAt} is when the last process ended; {@code now} is when
+     * the decision is made (later, when a restart attempt itself failed), which is what a delay counts from.
+     */
+    private void settle(JobRecord job, ExitStatus status, Instant exitedAt, Instant now, RestartTracker.Decision decision) {
         switch (decision) {
-            case RestartTracker.Decision.Stay() -> job.state = new JobState.Exited(status, now, false);
+            case RestartTracker.Decision.Stay() -> job.state = new JobState.Exited(status, exitedAt, false);
             case RestartTracker.Decision.GiveUp() -> {
-                job.state = new JobState.Exited(status, now, true);
-                job.log.marker("giving up: " + job.spec.restart().burst() + " restarts within "
-                        + job.spec.restart().window() + " ms");
+                job.state = new JobState.Exited(status, exitedAt, true);
+                job.log.marker("giving up: the restart limit of " + job.spec.restart().burst() + " within "
+                        + job.spec.restart().window() + " ms is reached");
             }
             case RestartTracker.Decision.RestartAfter(long delay) -> {
-                job.state = new JobState.Backoff(status, now, now.plusMillis(delay));
+                job.state = new JobState.Backoff(status, exitedAt, now.plusMillis(delay));
                 long incarnation = job.incarnation;
                 job.timer = scheduler.after(delay, () -> restart(job.id, incarnation));
             }
@@ -415,7 +418,8 @@ public final class Supervisor {
             }
             if (prepared != null) {
                 // The marker goes in first: the new process may write before start() returns.
-                job.log.marker("restart " + (job.restartCount + 1) + " after " + describe(lastExit));
+                job.log.marker("restart " + (job.restartCount + 1) + " after " + describe(lastExit)
+                        + (job.error != null ? " (the last attempt failed)" : ""));
                 try {
                     int pid = prepared.start();
                     job.restartCount++;
@@ -434,7 +438,7 @@ public final class Supervisor {
             Instant now = clock.instant();
             job.incarnation++;
             var decision = job.restarts.onExit(null, now.toEpochMilli(), 0, false, false);
-            settle(job, lastExit, exitedAt, decision);
+            settle(job, lastExit, exitedAt, now, decision);
         } finally {
             lock.unlock();
         }
