@@ -18,7 +18,6 @@ import jinit.supervisor.JobException.Reason;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -34,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * AccessPolicy against a fake account directory that has the awkward cases a real one can have: several
@@ -142,14 +143,21 @@ class AccessPolicyProperties {
     private static Arbitrary<Stdio> stdio() {
         Arbitrary<Stdio.Target> targets = Arbitraries.of(new Stdio.Target.Null(), new Stdio.Target.Log(),
                 new Stdio.Target.Console(), new Stdio.Target.Inherit(), new Stdio.Target.File("/etc/shadow", false));
-        return Combinators.combine(targets, targets, targets).as(Stdio::new);
+        Arbitrary<Stdio.Target> stderr = Arbitraries.oneOf(targets, Arbitraries.just(new Stdio.Target.SameAsStdout()));
+        // Mostly the default, so that enough specs get past the rules on stdio to test the rules on accounts.
+        return Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(Stdio.DEFAULT)),
+                Tuple.of(2, Combinators.combine(targets, targets, stderr).as(Stdio::new)));
     }
 
     private static Arbitrary<List<FdSpec>> fds() {
-        return Arbitraries.of(
-                List.<FdSpec>of(),
-                List.<FdSpec>of(new FdSpec.Listen("tcp://0.0.0.0:80", "http")),
-                List.<FdSpec>of(new FdSpec.File("/etc/passwd", "a", "passwd")));
+        Arbitrary<FdSpec> listen = Arbitraries.of("tcp://0.0.0.0:80", "tcp://127.0.0.1:8080", "udp://[::1]:5353",
+                        "tcp://0.0.0.0:1023", "tcp://0.0.0.0:1024", "tcp://0.0.0.0:00080", "tcp://[::1]:80", "udp://0.0.0.0:0",
+                        "tcp://127.0.0.1:\u0668\u0660", "tcp://127.0.0.1:+80", "tcp://127.0.0.1:80/", "tcp://127.0.0.1",
+                        "unix:/run/x.sock", "unix:@abstract", "tcp://[::1]:80]:8080")
+                .map(uri -> new FdSpec.Listen(uri, "n"));
+        Arbitrary<FdSpec> file = Arbitraries.of("r", "w", "a", "rw").map(mode -> new FdSpec.File("/etc/passwd", mode, "f"));
+        return Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(List.<FdSpec>of())),
+                Tuple.of(2, Arbitraries.oneOf(listen, listen, file).list().ofMinSize(1).ofMaxSize(2)));
     }
 
     private static Arbitrary<Map<String, String>> envs() {
@@ -214,28 +222,35 @@ class AccessPolicyProperties {
     }
 
     /**
-     * init opens a spec's stdio files, console and passed fds itself, as root, before the spawn. A non-admin
-     * must therefore not get any of them, or it reads /etc/shadow through stdin, appends to /etc/passwd
-     * through stdout, or binds port 80.
+     * init opens a spec's stdio files, the console and passed fds itself, as root, before the spawn. A non-admin
+     * may therefore have only what it could open itself: /dev/null, its log, and TCP or UDP ports from 1024.
      */
-    @Disabled("bug: AccessPolicy.admitStart checks only user and group; a non-admin's stdio files, console, "
-            + "inherit and fds are opened by init as root (see the report of issue 5's proof)")
-    @Property(tries = 2000, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 3000, edgeCases = EdgeCasesMode.NONE)
     void anAdmittedSpecOpensNothingAsRoot(@ForAll("requests") Tuple2<Caller, JobSpec> request) {
         Caller caller = request.get1();
         JobSpec spec = request.get2();
         JobSpec admitted;
         try {
             admitted = policy.admitStart(caller, spec);
+            Statistics.collect(spec.fds().isEmpty() ? "no fds" : "fds");
         } catch (JobException e) {
             return;
         }
         for (Stdio.Target target : List.of(admitted.stdio().stdin(), admitted.stdio().stdout(), admitted.stdio().stderr())) {
-            assertTrue(target instanceof Stdio.Target.Null || target instanceof Stdio.Target.Log,
+            assertTrue(target instanceof Stdio.Target.Null || target instanceof Stdio.Target.Log
+                            || target instanceof Stdio.Target.SameAsStdout,
                     () -> "uid " + caller.uid() + " was admitted with stdio " + admitted.stdio());
         }
-        assertEquals(List.of(), admitted.fds(), () -> "uid " + caller.uid() + " was admitted with fds");
+        for (FdSpec fd : admitted.fds()) {
+            Matcher inet = INET.matcher(fd instanceof FdSpec.Listen(String uri, String name) ? uri : "");
+            assertTrue(inet.matches() && Integer.parseInt(inet.group(1)) >= 1024,
+                    () -> "uid " + caller.uid() + " was admitted with fd " + fd);
+        }
+        Statistics.coverage(coverage -> coverage.check("fds").count(n -> n > 0));
     }
+
+    /** tcp:// or udp://, an address, and a port in ASCII digits after the last colon. */
+    private static final Pattern INET = Pattern.compile("(?:tcp|udp)://.*:([0-9]{1,5})");
 
     /** Another's job shows its env names but no value; one's own job, and every job to an admin, in full. */
     @Property(tries = 1000)
