@@ -353,7 +353,8 @@ public final class Bench {
             for (int round = 0; round < counts.wrkRounds; round++) {
                 for (Target t : rotated(targets, round)) {
                     Wrk.Result w = Wrk.run(t.url, t.connections, counts.wrkSeconds, work, "text/xml", t.xmlRpcBody);
-                    if (w.errors() > 0) results.errors.add("api: " + t.figure + " " + t.system + ": " + w.errors() + " errors");
+                    if (w.errors() > 0) results.warnings.add("api: " + t.figure + " " + t.system + ": wrk counted " + w.errors()
+                            + " non-2xx answers or socket errors in " + counts.wrkSeconds + " s");
                     results.add(t.figure + ".rps", t.system, w.requestsPerSecond());
                     results.add(t.figure + ".p50", t.system, w.p50Ms());
                     results.add(t.figure + ".p99", t.system, w.p99Ms());
@@ -447,6 +448,7 @@ public final class Bench {
         }
         List<String> missing = only.size() < 5 ? List.of() : Table.missing(rows, results);
         for (String m : missing) out.append("MISSING: ").append(m).append('\n');
+        for (String w : results.warnings) out.append("WARNING: ").append(w).append('\n');
         for (String e : results.errors) out.append("ERROR: ").append(e).append('\n');
         long produced = rows.stream().mapToLong(r -> r.systems().stream().filter(s -> !Double.isNaN(r.cell(results, s))).count()).sum();
         out.append("figures: ").append(produced).append(" passed, ").append(missing.size()).append(" failed\n");

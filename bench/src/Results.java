@@ -11,7 +11,10 @@ final class Results {
     final Map<String, Map<String, List<Double>>> samples = new LinkedHashMap<>();
     final Map<String, Object> conditions = new LinkedHashMap<>();
     final Map<String, Object> notes = new LinkedHashMap<>();
+    /** Phases that failed: their figures are missing, and the run fails. */
     final List<String> errors = new ArrayList<>();
+    /** Oddities that left the figures standing (wrk saw non-2xx answers): printed, not fatal. */
+    final List<String> warnings = new ArrayList<>();
 
     synchronized void add(String figure, String system, double value) {
         samples.computeIfAbsent(figure, f -> new LinkedHashMap<>()).computeIfAbsent(system, s -> new ArrayList<>()).add(value);
@@ -47,6 +50,7 @@ final class Results {
         json.put("conditions", conditions);
         json.put("notes", notes);
         json.put("errors", errors);
+        json.put("warnings", warnings);
         json.put("samples", samples);
         return json;
     }
