@@ -177,30 +177,38 @@ public final class Bench {
         results.add("rss.idle.main", PM2, pm2.rssKb());
 
         // n short jobs started, exited and deleted
+        long t = System.nanoTime();
         startJobs(jinit, n, "/bin/true");
         try (Http h = jinit.connect()) {
             jinit.awaitNoneRunning(h, 120_000);
         }
         jinit.deleteAll(8);
+        t = step("jinit: " + n + " short jobs", t);
         try (Http h = supervisord.connect()) {
             supervisord.addGroup(h, "short", "/bin/true", n);
             Supervisord.call(h, "supervisor.startProcessGroup", "short", true);
             Supervisord.awaitNoneRunning(h, 120_000);
             supervisord.removeGroup(h, "short");
         }
+        t = step("supervisord: " + n + " short jobs", t);
         pm2.startTrue(n, 8);
+        t = step("pm2: " + n + " short jobs", t);
         Proc.sleep(counts.settleMs);
         results.add("rss.afterShort", JINIT, jinit.rssKb());
         results.add("rss.afterShort", SUPERVISORD, supervisord.rssKb());
         results.add("rss.afterShort", PM2, pm2.rssKb());
 
         // n sleeping jobs running, then stopped
+        t = System.nanoTime();
         List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
+        t = step("jinit: " + n + " sleep jobs started", t);
         try (Http h = supervisord.connect()) {
             supervisord.addGroup(h, "sleep", "/bin/sleep 3600", n);
             Supervisord.call(h, "supervisor.startProcessGroup", "sleep", true);
         }
+        t = step("supervisord: " + n + " sleep jobs started", t);
         pm2.startSleep(n);
+        step("pm2: " + n + " sleep jobs started", t);
         Proc.sleep(counts.settleMs);
         results.add("rss.withSleeps", JINIT, jinit.rssKb());
         results.add("rss.withSleeps", SUPERVISORD, supervisord.rssKb());
@@ -215,6 +223,13 @@ public final class Bench {
             supervisord.removeGroup(h, "sleep");
         }
         results.add("stop.mem", PM2, pm2.deleteAll() * 1000);
+    }
+
+    /** Logs how long a step took (stderr, for whoever wonders where a long phase went); returns now. */
+    private static long step(String what, long since) {
+        long now = System.nanoTime();
+        System.err.printf("bench:   %s: %.1f s%n", what, (now - since) / 1e9);
+        return now;
     }
 
     /** Starts n jobs on 8 connections; returns their ids (fewer when the table filled up: 507). */
