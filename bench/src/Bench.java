@@ -127,7 +127,7 @@ public final class Bench {
         c.put("image", System.getenv().getOrDefault("BENCH_IMAGE_INFO", image.toString()));
         // The flags jlink baked into the image, as the JVM reports them (plus JINIT_JAVA_OPTS if set).
         String flags = Proc.run(List.of(image.resolve("bin/java").toString(), "-XX:+PrintCommandLineFlags", "-version"), 30);
-        c.put("jvm", flags.strip().lines().toList());
+        c.put("jvm", flags.strip().replace(" -XX:+PrintCommandLineFlags", "").lines().toList());
         c.put("JINIT_JAVA_OPTS", System.getenv().getOrDefault("JINIT_JAVA_OPTS", ""));
         List<String> limits = Files.readAllLines(Path.of("/proc/self/limits")).stream()
                 .filter(l -> l.startsWith("Max open files") || l.startsWith("Max processes")).map(l -> l.replaceAll("\\s{2,}", "  ")).toList();
