@@ -10,6 +10,7 @@ import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.OutputPump;
 import jinit.api.Stdio;
+import jinit.http.PeerIdentity;
 import jinit.http.SystemControl;
 import jinit.supervisor.AccessPolicy;
 import jinit.supervisor.Caller;
@@ -105,7 +106,7 @@ public final class Main {
             Console.log("WARNING: serving the job API off loopback, on " + options.bind()
                     + ". Anyone who can reach it and has the token can run anything as root.");
         }
-        ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote()), supervisor,
+        ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote(), peerIdentity(posix)), supervisor,
                 new AccessPolicy(new SystemDirectory(accounts)), system, Console::log);
         shutdown.serving(server);
         InetSocketAddress address = server.address();
@@ -139,6 +140,27 @@ public final class Main {
             // 127 is what a shell answers for a command it cannot run.
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, 127, "a boot job that could not start");
         }
+    }
+
+    /**
+     * Netlink's sock_diag finds a connection's owner in microseconds; /proc/net/tcp walks the kernel's
+     * whole connection table (milliseconds on a large machine). The latter is the fallback for kernels
+     * without INET_DIAG, such as a cloud kernel booted without its modules.
+     */
+    private static PeerIdentity peerIdentity(Posix posix) {
+        PeerIdentity proc = PeerIdentity.procNet();
+        AtomicBoolean netlinkWorks = new AtomicBoolean(true);
+        return (client, server) -> {
+            if (netlinkWorks.get()) {
+                try {
+                    return posix.tcpSocketOwner(client, server);
+                } catch (PosixException e) {
+                    netlinkWorks.set(false);
+                    Console.log("sock_diag unavailable (" + e.getMessage() + "); finding callers through /proc/net/tcp");
+                }
+            }
+            return proc.uidOf(client, server);
+        };
     }
 
     private static String describe(ExitStatus exit) {

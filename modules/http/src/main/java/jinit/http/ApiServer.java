@@ -36,8 +36,9 @@ public final class ApiServer implements AutoCloseable {
      * @param address     where to listen
      * @param token       the per-boot admin token, or null
      * @param allowRemote the address is off loopback and the user asked for it; only the token then admits
+     * @param peers       how to find the uid behind a connection
      */
-    public record Config(InetSocketAddress address, String token, boolean allowRemote) {}
+    public record Config(InetSocketAddress address, String token, boolean allowRemote, PeerIdentity peers) {}
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -61,7 +62,7 @@ public final class ApiServer implements AutoCloseable {
         HttpServer server = HttpServer.create(config.address(), 128);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
-        Guard guard = new Guard(config.address().getAddress(), config.token(), !loopback);
+        Guard guard = new Guard(config.address().getAddress(), config.token(), !loopback, config.peers());
         server.createContext("/", new Routes(supervisor, system, guard, policy, new RefusalLog(console)));
         server.start();
         return new ApiServer(server, executor);

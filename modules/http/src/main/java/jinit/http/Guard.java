@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import jinit.supervisor.Caller;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Locale;
@@ -20,13 +19,15 @@ final class Guard {
     private final Set<String> allowedHosts;
     private final byte[] token;
     private final boolean remote;
+    private final PeerIdentity peers;
 
     /**
      * @param bind   the address the API is bound to; also accepted as a Host
      * @param token  the per-boot token (any request that carries it is admin), or null for none
      * @param remote the API is bound off loopback: only the token then identifies anyone
      */
-    Guard(InetAddress bind, String token, boolean remote) {
+    Guard(InetAddress bind, String token, boolean remote, PeerIdentity peers) {
+        this.peers = peers;
         String bound = bind.getHostAddress();
         if (bind instanceof java.net.Inet6Address) bound = "[" + bound.replaceAll("%.*", "") + "]";
         Set<String> hosts = new java.util.HashSet<>(Set.of("localhost", "127.0.0.1", "[::1]"));
@@ -61,10 +62,8 @@ final class Guard {
         return uid.getAsInt() == 0 ? Caller.ROOT : new Caller(uid.getAsInt(), false);
     }
 
-    private static OptionalInt peerUid(HttpExchange exchange) {
-        InetSocketAddress client = exchange.getRemoteAddress();
-        InetSocketAddress server = exchange.getLocalAddress();
-        return PeerUids.uidOf(client, server);
+    private OptionalInt peerUid(HttpExchange exchange) {
+        return peers.uidOf(exchange.getRemoteAddress(), exchange.getLocalAddress());
     }
 
     private static String hostWithoutPort(String host) {

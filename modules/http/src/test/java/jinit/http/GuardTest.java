@@ -26,7 +26,7 @@ class GuardTest {
     private static final String TOKEN = "0123456789abcdef".repeat(4);
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    private final Guard guard = new Guard(InetAddress.getByName("127.0.0.1"), TOKEN, false);
+    private final Guard guard = new Guard(InetAddress.getByName("127.0.0.1"), TOKEN, false, PeerIdentity.procNet());
 
     GuardTest() throws Exception {}
 
@@ -62,7 +62,7 @@ class GuardTest {
 
     @Test
     void withoutATokenFileEveryAuthorizationIsA401() {
-        Guard tokenless = new Guard(LOOPBACK, null, false);
+        Guard tokenless = new Guard(LOOPBACK, null, false, PeerIdentity.procNet());
         assertEquals(401, refused(tokenless, Map.of("Authorization", "Bearer " + TOKEN)).status());
         assertEquals(401, refused(tokenless, Map.of("Authorization", "Bearer null")).status());
     }
@@ -95,7 +95,7 @@ class GuardTest {
 
     @Test
     void offLoopbackOnlyTheTokenAdmits() throws Exception {
-        Guard remote = new Guard(InetAddress.getByName("192.0.2.7"), TOKEN, true);
+        Guard remote = new Guard(InetAddress.getByName("192.0.2.7"), TOKEN, true, PeerIdentity.procNet());
         assertEquals(401, refused(remote, Map.of("Host", "192.0.2.7")).status());
         assertEquals(new Caller(0, true), remote.admit(new Unidentified(Map.of("Host", "192.0.2.7:1", "Authorization", "Bearer " + TOKEN))));
         assertEquals(403, refused(remote, Map.of("Host", "192.0.2.8")).status());

@@ -1,6 +1,7 @@
 package jinit.posix;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.OptionalInt;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
@@ -51,11 +53,13 @@ public final class Posix {
     private final LibC libc;
     private final Runtime runtime;
     private final WaitidReaper reaper;
+    private final SocketOwners socketOwners;
     private PosixSpawner spawner;
 
     private Posix(LibC libc) {
         this.libc = libc;
         this.runtime = Runtime.getRuntime(libc);
+        this.socketOwners = new SocketOwners(libc, runtime);
         this.reaper = new WaitidReaper(libc, runtime);
     }
 
@@ -255,6 +259,15 @@ public final class Posix {
             libc.close(fd);
             throw e;
         }
+    }
+
+    /**
+     * The uid owning the TCP socket whose local end is {@code local} and remote end {@code remote}, by one
+     * netlink sock_diag lookup; empty when no such socket exists (any more). Throws when this kernel has no
+     * sock_diag for TCP (INET_DIAG not built in or not loaded).
+     */
+    public OptionalInt tcpSocketOwner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
+        return socketOwners.owner(local, remote);
     }
 
     /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */

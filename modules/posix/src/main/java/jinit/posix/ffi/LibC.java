@@ -66,6 +66,10 @@ public interface LibC {
 
     int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
 
+    long sendto(int fd, @In byte[] buf, long length, int flags, @In byte[] address, int addressLength);
+
+    long recv(int fd, @Out byte[] buf, long length, int flags);
+
     int unlink(String path);
 
     int chmod(String path, int mode);

@@ -1,0 +1,108 @@
+package jinit.posix;
+
+import jinit.posix.ffi.LibC;
+import jnr.ffi.LastError;
+import jnr.ffi.Runtime;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.OptionalInt;
+
+/**
+ * The uid that owns a TCP socket, asked of the kernel through netlink's sock_diag: one exact lookup by the
+ * socket's four-tuple, a few microseconds. Reading /proc/net/tcp instead walks the kernel's whole
+ * connection hash table, whose size grows with the machine's memory: 5 ms a read on a 24 GB host.
+ */
+final class SocketOwners {
+    private static final int AF_NETLINK = 16;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
+    private static final int NETLINK_SOCK_DIAG = 4;
+    private static final short SOCK_DIAG_BY_FAMILY = 20;
+    private static final short NLMSG_ERROR = 2;
+    private static final short NLM_F_REQUEST = 1;
+    private static final byte IPPROTO_TCP = 6;
+    private static final int TCP_LISTEN = 10;
+    private static final int NLMSGHDR = 16;
+    /** nlmsghdr, then inet_diag_req_v2: family, protocol, ext, pad, states, and the 48-byte socket id. */
+    private static final int REQUEST = NLMSGHDR + 8 + 48;
+    /** In the answer, inet_diag_msg's idiag_uid follows family..retrans (4), the id (48), expires, rqueue, wqueue. */
+    private static final int UID_OFFSET = NLMSGHDR + 4 + 48 + 12;
+
+    private final LibC libc;
+    private final Runtime runtime;
+
+    SocketOwners(LibC libc, Runtime runtime) {
+        this.libc = libc;
+        this.runtime = runtime;
+    }
+
+    /**
+     * The owner of the TCP socket whose local end is {@code local} and remote end {@code remote}; empty when
+     * there is no such socket (it closed). Throws when the kernel cannot answer at all (no sock_diag, e.g. a
+     * kernel built without INET_DIAG), so the caller can fall back to /proc.
+     */
+    OptionalInt owner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
+        InetAddress localAddress = local.getAddress();
+        InetAddress remoteAddress = remote.getAddress();
+        boolean v4 = localAddress instanceof Inet4Address && remoteAddress instanceof Inet4Address;
+        ByteBuffer request = ByteBuffer.allocate(REQUEST).order(ByteOrder.nativeOrder());
+        request.putInt(REQUEST).putShort(SOCK_DIAG_BY_FAMILY).putShort(NLM_F_REQUEST).putInt(1).putInt(0);
+        request.put((byte) (v4 ? ListenAddress.AF_INET : ListenAddress.AF_INET6)).put(IPPROTO_TCP).put((byte) 0).put((byte) 0);
+        request.putInt(-1); // every TCP state
+        request.order(ByteOrder.BIG_ENDIAN).putShort((short) local.getPort()).putShort((short) remote.getPort());
+        request.put(addressBytes(localAddress, v4)).put(addressBytes(remoteAddress, v4));
+        request.order(ByteOrder.nativeOrder()).putInt(0).putInt(-1).putInt(-1); // any interface, no cookie
+
+        int fd = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (fd < 0) throw failure("socket", LastError.getLastError(runtime));
+        try {
+            byte[] kernel = new byte[12]; // sockaddr_nl: family, pad, pid 0 (the kernel), groups 0
+            ByteBuffer.wrap(kernel).order(ByteOrder.nativeOrder()).putShort((short) AF_NETLINK);
+            if (libc.sendto(fd, request.array(), REQUEST, 0, kernel, kernel.length) < 0) {
+                throw failure("sendto", LastError.getLastError(runtime));
+            }
+            byte[] answer = new byte[1024];
+            long length = libc.recv(fd, answer, answer.length, 0);
+            if (length < NLMSGHDR) throw failure("recv", length < 0 ? LastError.getLastError(runtime) : Errno.EIO);
+            ByteBuffer reply = ByteBuffer.wrap(answer, 0, (int) length).order(ByteOrder.nativeOrder());
+            short type = reply.getShort(4);
+            if (type == NLMSG_ERROR) {
+                int errno = -reply.getInt(NLMSGHDR);
+                if (errno == Errno.ENOENT) return OptionalInt.empty(); // no such socket: the client is gone
+                throw failure("sock_diag", errno);
+            }
+            if (type != SOCK_DIAG_BY_FAMILY || length < UID_OFFSET + 4) throw failure("sock_diag", Errno.EIO);
+            // The kernel looks the tuple up as it would an incoming packet, so a listener on the local port
+            // matches too when the connection itself is gone: only the connection's own socket counts.
+            int state = answer[NLMSGHDR + 1];
+            int remotePort = ByteBuffer.wrap(answer).order(ByteOrder.BIG_ENDIAN).getShort(NLMSGHDR + 6) & 0xffff;
+            if (state == TCP_LISTEN || remotePort != remote.getPort()) return OptionalInt.empty();
+            return OptionalInt.of(reply.getInt(UID_OFFSET));
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    /** 16 bytes, network order: IPv4 in the first four (as inet_diag wants for AF_INET), IPv6 whole. */
+    private static byte[] addressBytes(InetAddress address, boolean v4) {
+        byte[] bytes = new byte[16];
+        byte[] raw = address.getAddress();
+        if (v4 || address instanceof Inet6Address) {
+            System.arraycopy(raw, 0, bytes, 0, raw.length);
+        } else { // an IPv4 address on an IPv6 socket: ::ffff:a.b.c.d
+            bytes[10] = (byte) 0xff;
+            bytes[11] = (byte) 0xff;
+            System.arraycopy(raw, 0, bytes, 12, 4);
+        }
+        return bytes;
+    }
+
+    private PosixException failure(String step, int errno) {
+        return new PosixException("sock_diag", errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
+    }
+}

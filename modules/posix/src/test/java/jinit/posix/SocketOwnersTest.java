@@ -1,0 +1,40 @@
+package jinit.posix;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class SocketOwnersTest {
+    private final Posix posix = Posix.load();
+
+    @Test
+    void findsTheUidOfTheClientEndOfALoopbackConnection() throws Exception {
+        for (String host : new String[] {"127.0.0.1", "::1"}) {
+            InetAddress address = InetAddress.getByName(host);
+            try (ServerSocket server = new ServerSocket(0, 1, address);
+                 Socket client = new Socket(address, server.getLocalPort());
+                 Socket accepted = server.accept()) {
+                // From the server's side: the client's socket has the peer as its local end.
+                InetSocketAddress peer = (InetSocketAddress) accepted.getRemoteSocketAddress();
+                InetSocketAddress us = (InetSocketAddress) accepted.getLocalSocketAddress();
+                assertEquals(OptionalInt.of(0), posix.tcpSocketOwner(peer, us), host);
+                assertEquals(client.getLocalPort(), peer.getPort());
+            }
+        }
+    }
+
+    @Test
+    void aSocketThatIsGoneHasNoOwner() throws Exception {
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        try (ServerSocket unused = new ServerSocket(0, 1, loopback)) {
+            InetSocketAddress nobody = new InetSocketAddress(loopback, unused.getLocalPort());
+            assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(nobody, new InetSocketAddress(loopback, 1)));
+        }
+    }
+}
