@@ -47,10 +47,23 @@ final class Pid1 {
     private static void mount(Posix posix, Mount mount) {
         try {
             if (mountedTargets().contains(mount.target())) return;
-            Files.createDirectories(Path.of(mount.target()));
+            Path target = Path.of(mount.target());
+            Files.createDirectories(target);
+            if (mount.type().equals("tmpfs") && !isEmpty(target)) {
+                // A root filesystem that already keeps files there (or a test run from a checkout under /tmp)
+                // would lose sight of them under an empty tmpfs.
+                Console.log("not mounting a tmpfs over " + target + ": it already holds files");
+                return;
+            }
             posix.mount(mount.source(), mount.target(), mount.type(), mount.flags(), mount.data());
         } catch (PosixException | IOException | RuntimeException e) {
             Console.log("could not mount " + mount.target() + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean isEmpty(Path directory) throws IOException {
+        try (var entries = Files.list(directory)) {
+            return entries.findAny().isEmpty();
         }
     }
 

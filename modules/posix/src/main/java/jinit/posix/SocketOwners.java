@@ -82,6 +82,9 @@ final class SocketOwners {
             int state = answer[NLMSGHDR + 1];
             int remotePort = ByteBuffer.wrap(answer).order(ByteOrder.BIG_ENDIAN).getShort(NLMSGHDR + 6) & 0xffff;
             if (state == TCP_LISTEN || remotePort != remote.getPort()) return OptionalInt.empty();
+            // A socket no process holds any more (closed, or a TIME_WAIT remnant) reports inode 0 and uid 0:
+            // that is no caller at all, and certainly not root.
+            if (reply.getInt(UID_OFFSET + 4) == 0) return OptionalInt.empty();
             return OptionalInt.of(reply.getInt(UID_OFFSET));
         } finally {
             libc.close(fd);
