@@ -43,10 +43,16 @@ final class Daemon implements AutoCloseable {
      * @param pidNamespace run it as PID 1 of a new PID namespace, under {@code unshare --pid --fork --mount-proc}
      * @param environment  the daemon's entire environment, which jobs without "envs" inherit
      * @param nextCommand  the boot job, after {@code --}; empty for none
+     * @param jvmOptions   more options for the daemon's JVM (e.g. {@code -Dsun.net.httpserver.idleInterval=2}), after the defaults
      */
-    record Config(boolean stay, boolean pidNamespace, Map<String, String> environment, List<String> nextCommand) {
+    record Config(boolean stay, boolean pidNamespace, Map<String, String> environment, List<String> nextCommand,
+                  List<String> jvmOptions) {
         /** A marker that tells the daemon's own environment apart from the test JVM's. */
         static final String MARKER = "JINIT_IT_DAEMON";
+
+        Config(boolean stay, boolean pidNamespace, Map<String, String> environment, List<String> nextCommand) {
+            this(stay, pidNamespace, environment, nextCommand, List.of());
+        }
 
         static Config defaults() {
             Map<String, String> environment = new LinkedHashMap<>();
@@ -58,21 +64,27 @@ final class Daemon implements AutoCloseable {
         }
 
         Config exitWithBootJob() {
-            return new Config(false, pidNamespace, environment, nextCommand);
+            return new Config(false, pidNamespace, environment, nextCommand, jvmOptions);
         }
 
         Config inPidNamespace() {
-            return new Config(stay, true, environment, nextCommand);
+            return new Config(stay, true, environment, nextCommand, jvmOptions);
         }
 
         Config withEnvironment(String key, String value) {
             Map<String, String> changed = new LinkedHashMap<>(environment);
             changed.put(key, value);
-            return new Config(stay, pidNamespace, changed, nextCommand);
+            return new Config(stay, pidNamespace, changed, nextCommand, jvmOptions);
         }
 
         Config boot(String... command) {
-            return new Config(stay, pidNamespace, environment, List.of(command));
+            return new Config(stay, pidNamespace, environment, List.of(command), jvmOptions);
+        }
+
+        Config withJvmOptions(String... options) {
+            List<String> more = new ArrayList<>(jvmOptions);
+            more.addAll(List.of(options));
+            return new Config(stay, pidNamespace, environment, nextCommand, List.copyOf(more));
         }
     }
 
@@ -102,6 +114,7 @@ final class Daemon implements AutoCloseable {
         argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
         argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
         execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
+        argv.addAll(config.jvmOptions());
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
         // A token file of its own: daemons running side by side must not overwrite each other's (or the host's).
         argv.addAll(List.of("--token-file", dir.resolve("token").toString()));

@@ -1,0 +1,350 @@
+package jinit.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The connection limits of issue 5 against a daemon with the limits it ships with (ApiServer.SERVER_LIMITS:
+ * maxReqTime 10 s, idleInterval 30 s, maxConnections 2048, 64 header names, 16 KiB of headers): do the
+ * {@code sun.net.httpserver.*} properties really do what they say, and does a legitimate request still get
+ * through a slowloris attack and a flood? Each test prints what it observed.
+ */
+class ConnectionLimitsTest {
+    /** ApiServer.SERVER_LIMITS, as the daemon sets them: this test checks them, so it states them itself. */
+    private static final long MAX_REQ_TIME_MS = 10_000;
+    private static final long IDLE_INTERVAL_MS = 30_000;
+    private static final int MAX_CONNECTIONS = 2048;
+    /** jdk.httpserver checks requests every second and idle connections every 10 s (sun.net.httpserver.clockTick). */
+    private static final long REQ_TIMER_MS = 1_000;
+    private static final long IDLE_TIMER_MS = 10_000;
+    /** What a loaded 2-core machine may add to any timer. */
+    private static final long SLACK_MS = 2_500;
+
+    private static Daemon daemon;
+
+    @BeforeAll
+    static void startDaemon() throws Exception {
+        daemon = Daemon.start();
+    }
+
+    @AfterAll
+    static void stopDaemon() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    // ---- sockets ----
+
+    /** A non-blocking connection, reset when closed (no TIME_WAIT left behind by thousands of them). */
+    private static SocketChannel connect() throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        channel.connect(daemon.address());
+        channel.socket().setSoLinger(true, 0);
+        channel.configureBlocking(false);
+        return channel;
+    }
+
+    private static void send(SocketChannel channel, String text) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1));
+        while (bytes.hasRemaining()) channel.write(bytes);
+    }
+
+    /** Whether the server has closed (or reset) this connection; bytes it sent are read and dropped. */
+    private static boolean cut(SocketChannel channel) {
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(4096);
+            int read;
+            while ((read = channel.read(buffer)) > 0) buffer.clear();
+            return read < 0;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    private static void closeAll(List<SocketChannel> channels) {
+        for (SocketChannel channel : channels) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    /** One request on a fresh connection, as a legitimate client sends it; the time until its answer. */
+    private static long legitimateRequestMillis() throws IOException {
+        long start = System.nanoTime();
+        try (Http.Connection connection = Http.Connection.open(daemon.address())) {
+            Http.Response response = connection.send("GET", "/jobs", Map.of(), null);
+            assertEquals(200, response.status(), response::toString);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /** Waits until every connection is cut, or {@code patience} passes; the ms after {@code since} at which each was seen cut. */
+    private static List<Long> awaitCuts(List<SocketChannel> channels, long since, Duration patience) throws InterruptedException {
+        long[] cutAt = new long[channels.size()];
+        long deadline = System.nanoTime() + patience.toNanos();
+        int left = channels.size();
+        while (left > 0 && System.nanoTime() < deadline) {
+            for (int i = 0; i < channels.size(); i++) {
+                if (cutAt[i] == 0 && cut(channels.get(i))) {
+                    cutAt[i] = (System.nanoTime() - since) / 1_000_000;
+                    left--;
+                }
+            }
+            Thread.sleep(50);
+        }
+        List<Long> cuts = new ArrayList<>();
+        for (long at : cutAt) cuts.add(at == 0 ? -1 : at);
+        return cuts;
+    }
+
+    private static String summary(List<Long> millis) {
+        List<Long> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        return sorted.size() + " connections, cut after " + sorted.getFirst() + " ms (first), " + sorted.get(sorted.size() / 2)
+                + " ms (median), " + sorted.getLast() + " ms (last)";
+    }
+
+    // ---- slowloris and flood ----
+
+    /**
+     * 1,000 connections that send a request a byte every second or so, never finishing it, and 8 clients that send
+     * GET /jobs as fast as they can, plus 2 that open a connection per request: a legitimate request, on a connection
+     * of its own, is answered within 1 s all the while. After maxReqTime the slow connections are cut, though they
+     * never stopped sending.
+     */
+    @Test
+    void slowlorisAndAFloodLeaveTheApiAnswering() throws Exception {
+        int slowCount = 1000;
+        List<SocketChannel> slow = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int i = 0; i < slowCount; i++) {
+            SocketChannel channel = connect();
+            send(channel, "G");
+            slow.add(channel);
+        }
+        long opened = (System.nanoTime() - started) / 1_000_000;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong flooded = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(11);
+        List<Future<?>> work = new ArrayList<>();
+        try {
+            // The drip: a byte per connection per round, a round a second.
+            work.add(pool.submit(() -> {
+                String rest = "ET /jobs HTTP/1.1\r\nX-Slow: " + "a".repeat(10_000);
+                for (int round = 0; !stop.get(); round++) {
+                    for (SocketChannel channel : slow) {
+                        try {
+                            send(channel, String.valueOf(rest.charAt(round % rest.length())));
+                        } catch (IOException cutAlready) {
+                            // the server cut it: measured below
+                        }
+                    }
+                    Thread.sleep(1000);
+                }
+                return null;
+            }));
+            for (int i = 0; i < 10; i++) {
+                boolean keepAlive = i < 8;
+                work.add(pool.submit(() -> {
+                    Http.Connection connection = null;
+                    while (!stop.get()) {
+                        if (connection == null) connection = Http.Connection.open(daemon.address());
+                        assertEquals(200, connection.send("GET", "/jobs", Map.of(), null).status());
+                        flooded.incrementAndGet();
+                        if (!keepAlive) {
+                            connection.close();
+                            connection = null;
+                        }
+                    }
+                    if (connection != null) connection.close();
+                    return null;
+                }));
+            }
+            // Legitimate requests while it all goes on, until the slow connections are cut.
+            List<Long> latencies = new ArrayList<>();
+            long floodStart = System.nanoTime();
+            List<Long> cuts = new ArrayList<>(Collections.nCopies(slowCount, -1L));
+            long deadline = System.nanoTime() + Duration.ofMillis(MAX_REQ_TIME_MS + REQ_TIMER_MS + SLACK_MS + opened).toNanos();
+            while (System.nanoTime() < deadline && cuts.contains(-1L)) {
+                latencies.add(legitimateRequestMillis());
+                for (int i = 0; i < slowCount; i++) {
+                    if (cuts.get(i) == -1 && cut(slow.get(i))) cuts.set(i, (System.nanoTime() - started) / 1_000_000);
+                }
+                Thread.sleep(200);
+            }
+            double floodSeconds = (System.nanoTime() - floodStart) / 1e9;
+            System.out.printf("limits: %d slowloris connections opened in %d ms; flood of %d requests in %.1f s (%.0f/s);"
+                    + " %d legitimate requests, slowest %d ms, median %d ms%n", slowCount, opened, flooded.get(), floodSeconds,
+                    flooded.get() / floodSeconds, latencies.size(), Collections.max(latencies), latencies.stream().sorted().toList()
+                            .get(latencies.size() / 2));
+            System.out.println("limits: slowloris (a byte a second, maxReqTime " + MAX_REQ_TIME_MS + " ms): " + summary(cuts));
+            assertTrue(Collections.max(latencies) < 1000, () -> "a legitimate request took " + Collections.max(latencies) + " ms: " + latencies);
+            assertTrue(!cuts.contains(-1L), () -> cuts.stream().filter(c -> c == -1).count() + " slow connections were never cut");
+            // Cut no sooner than maxReqTime after their first byte, and soon after it (the timer runs every second).
+            assertTrue(Collections.min(cuts) >= MAX_REQ_TIME_MS - 100, () -> "cut too soon: " + summary(cuts));
+            assertTrue(Collections.max(cuts) <= MAX_REQ_TIME_MS + REQ_TIMER_MS + SLACK_MS + opened, () -> "cut too late: " + summary(cuts));
+        } finally {
+            stop.set(true);
+            for (Future<?> future : work) future.get();
+            pool.shutdown();
+            closeAll(slow);
+        }
+    }
+
+    // ---- idle connections ----
+
+    /**
+     * A connection that sends nothing is cut after min(idleInterval, maxReqTime), checked every clockTick; one that
+     * sent a whole request and got its answer is cut once idle for idleInterval.
+     */
+    @Test
+    void idleConnectionsAreCut() throws Exception {
+        List<SocketChannel> silent = new ArrayList<>();
+        List<SocketChannel> keptAlive = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < 20; i++) silent.add(connect());
+        for (int i = 0; i < 20; i++) {
+            SocketChannel channel = connect();
+            send(channel, "GET /jobs HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            keptAlive.add(channel);
+        }
+        try {
+            Thread.sleep(500);
+            for (SocketChannel channel : keptAlive) assertTrue(!cut(channel), "a kept-alive connection was closed after its answer");
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            Future<List<Long>> silentCuts = pool.submit(() -> awaitCuts(silent, start, Duration.ofMillis(MAX_REQ_TIME_MS + IDLE_TIMER_MS + SLACK_MS)));
+            Future<List<Long>> idleCuts = pool.submit(() -> awaitCuts(keptAlive, start, Duration.ofMillis(IDLE_INTERVAL_MS + IDLE_TIMER_MS + SLACK_MS)));
+            List<Long> silentMillis = silentCuts.get();
+            List<Long> idleMillis = idleCuts.get();
+            pool.shutdown();
+            System.out.println("limits: connections that never send (min(idleInterval, maxReqTime) = " + MAX_REQ_TIME_MS + " ms): "
+                    + summary(silentMillis));
+            System.out.println("limits: kept-alive connections after an answer (idleInterval " + IDLE_INTERVAL_MS + " ms): " + summary(idleMillis));
+            assertTrue(!silentMillis.contains(-1L) && Collections.min(silentMillis) >= MAX_REQ_TIME_MS - 100
+                    && Collections.max(silentMillis) <= MAX_REQ_TIME_MS + IDLE_TIMER_MS + SLACK_MS, () -> summary(silentMillis));
+            assertTrue(!idleMillis.contains(-1L) && Collections.min(idleMillis) >= IDLE_INTERVAL_MS - 100
+                    && Collections.max(idleMillis) <= IDLE_INTERVAL_MS + IDLE_TIMER_MS + SLACK_MS, () -> summary(idleMillis));
+        } finally {
+            closeAll(silent);
+            closeAll(keptAlive);
+        }
+    }
+
+    // ---- maxConnections ----
+
+    /**
+     * Connections past jdk.httpserver.maxConnections are accepted by the kernel and closed by the server at once,
+     * unanswered; a legitimate client is among them while the limit is reached, and is served again once it is not.
+     */
+    @Test
+    void connectionsPastTheLimitAreClosedAtOnce() throws Exception {
+        List<SocketChannel> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CONNECTIONS + 50; i++) open.add(connect());
+            Thread.sleep(1000);
+            long closed = open.stream().filter(ConnectionLimitsTest::cut).count();
+            long kept = open.size() - closed;
+            System.out.printf("limits: %d connections opened at once: %d kept, %d closed by the server (maxConnections %d)%n",
+                    open.size(), kept, closed, MAX_CONNECTIONS);
+            // The daemon may hold a connection or two of its own tests' (the janitor's, another test's): at most the limit.
+            assertTrue(kept <= MAX_CONNECTIONS && kept >= MAX_CONNECTIONS - 10, () -> kept + " kept");
+            assertTrue(closed >= 50, () -> closed + " closed");
+            IOException refused = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, ConnectionLimitsTest::legitimateRequestMillis,
+                    "a request while the limit is reached");
+            System.out.println("limits: a legitimate request at the limit: " + refused);
+        } finally {
+            closeAll(open);
+        }
+        Eventually.await("the API to answer again", () -> {
+            try {
+                return legitimateRequestMillis();
+            } catch (IOException stillRefused) {
+                return Long.MAX_VALUE;
+            }
+        }, ms -> ms < 1000);
+    }
+
+    // ---- headers ----
+
+    /** 64 header names are fine and the 65th closes the connection unanswered; so do headers over 16 KiB in all. */
+    @Test
+    void headerLimits() throws Exception {
+        assertEquals(200, headers(63, 1).status(), "Host and 63 more names");
+        assertThrows(() -> headers(64, 1), "Host and 64 more names");
+        assertEquals(200, headers(1, 300).status(), "one name 300 times is one header name, and within 16 KiB");
+        assertEquals(200, rawHeader(15_000).status());
+        assertThrows(() -> rawHeader(17_000), "a header of 17,000 bytes");
+        System.out.println("limits: maxReqHeaders counts header names (a name repeated is one); maxReqHeaderSize counts each line"
+                + " plus 32 bytes; past either the server closes the connection without an answer");
+    }
+
+    private static Http.Response headers(int names, int repeats) throws IOException {
+        StringBuilder request = new StringBuilder("GET /jobs HTTP/1.1\r\nHost: localhost\r\n");
+        for (int i = 0; i < names; i++) for (int r = 0; r < repeats; r++) request.append("X-H").append(i).append(": v\r\n");
+        return raw(request.append("\r\n").toString());
+    }
+
+    private static Http.Response rawHeader(int size) throws IOException {
+        return raw("GET /jobs HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "b".repeat(size) + "\r\n\r\n");
+    }
+
+    private static Http.Response raw(String request) throws IOException {
+        try (Http.Connection connection = Http.Connection.open(daemon.address())) {
+            return connection.sendRaw(request.getBytes(StandardCharsets.ISO_8859_1), false);
+        }
+    }
+
+    private static void assertThrows(org.junit.jupiter.api.function.Executable request, String what) {
+        org.junit.jupiter.api.Assertions.assertThrows(IOException.class, request, what + " should be refused by closing the connection");
+    }
+
+    // ---- streams whose client is gone ----
+
+    /**
+     * A GET /events stream whose client has gone must end. Today it ends only with the next job event: Routes.events
+     * flushes every 15 s to notice a client that went away, but a flush with nothing buffered writes nothing, so
+     * nothing fails. On a quiet system an abandoned stream holds its connection (an fd, a slot of maxConnections)
+     * and its virtual thread until some job changes state; with {@code ?since=} in the future (any number up to
+     * 2^63-1 is accepted) no event is ever written to it, so it is held for good. Any local user who opens and drops
+     * 2,048 of them locks everyone, root too, out of the API until init restarts.
+     */
+    @Disabled("bug: an /events stream whose client has gone ends only at the next job event written to it (the 15 s flush writes nothing)")
+    @Test
+    void anEventStreamEndsWhenItsClientGoes() throws Exception {
+        for (int i = 0; i < MAX_CONNECTIONS; i++) {
+            try (Http.Connection connection = Http.Connection.open(daemon.address());
+                 Http.Streamed events = connection.stream("GET", i % 2 == 0 ? "/events" : "/events?since=9223372036854775807", Map.of())) {
+                assertEquals(200, events.status());
+            }
+        }
+        // The 15 s of one wait for events, and a margin.
+        Eventually.await("the API to answer again", Duration.ofSeconds(25), () -> {
+            try {
+                return legitimateRequestMillis();
+            } catch (IOException refused) {
+                return Long.MAX_VALUE;
+            }
+        }, ms -> ms < 1000);
+    }
+}
