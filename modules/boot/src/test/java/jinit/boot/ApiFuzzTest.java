@@ -208,6 +208,27 @@ class ApiFuzzTest {
         }
     }
 
+    /**
+     * Found by the fuzzer: a HEAD request (any route answers it 405, 404, 401 or 403) made jdk.httpserver log two
+     * lines of WARNING on init's console, "sendResponseHeaders: being invoked with a content length for a HEAD
+     * request", unthrottled: a flood of them drowned the console that RefusalLog keeps quiet. The answer is the
+     * status and headers, no body, and the connection stays usable.
+     */
+    @Example
+    void headRequestsAreAnsweredQuietly() throws Exception {
+        try (Daemon daemon = Daemon.start(); Http.Connection connection = Http.Connection.open(daemon.address())) {
+            for (String path : List.of("/jobs", "/job/x", "/nope", "/job/x/log")) {
+                Http.Response head = connection.send("HEAD", path, Map.of(), null);
+                assertTrue(head.status() == 405 || head.status() == 404, () -> path + ": " + head);
+                assertEquals(0, head.body().length);
+            }
+            Http.Response refused = connection.send("HEAD", "/jobs", Map.of("Origin", "null"), null);
+            assertEquals(403, refused.status());
+            assertEquals(200, connection.send("GET", "/jobs", Map.of(), null).status(), "the connection after HEAD answers");
+            assertTrue(!daemon.console().contains("HEAD request"), daemon::console);
+        }
+    }
+
     /** Dumps every thread of the daemon, virtual ones too, into its directory; returns the file or what went wrong. */
     static String threadDump(Daemon daemon) {
         Path dump = daemon.dir().resolve("threads.json");

@@ -73,7 +73,9 @@ final class Reply {
             }
             return;
         }
-        if (body == null) {
+        // A HEAD answer has no body. Given a length for one, jdk.httpserver logs a WARNING on the console for every
+        // request, past RefusalLog's throttle: a flood of HEADs would drown the console.
+        if (body == null || exchange.getRequestMethod().equals("HEAD")) {
             exchange.sendResponseHeaders(status, -1);
             return;
         }
