@@ -21,7 +21,10 @@ import jinit.supervisor.Scheduler;
 import jinit.supervisor.JobException;
 import jinit.supervisor.Supervisor;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
@@ -148,19 +151,32 @@ public final class Main {
      * without INET_DIAG, such as a cloud kernel booted without its modules.
      */
     private static PeerIdentity peerIdentity(Posix posix) {
-        PeerIdentity proc = PeerIdentity.procNet();
-        AtomicBoolean netlinkWorks = new AtomicBoolean(true);
-        return (client, server) -> {
-            if (netlinkWorks.get()) {
-                try {
-                    return posix.tcpSocketOwner(client, server);
-                } catch (PosixException e) {
-                    netlinkWorks.set(false);
-                    Console.log("sock_diag unavailable (" + e.getMessage() + "); finding callers through /proc/net/tcp");
-                }
+        if (sockDiagWorks(posix)) return (client, server) -> {
+            try {
+                return posix.tcpSocketOwner(client, server);
+            } catch (PosixException e) {
+                return PeerIdentity.procNet().uidOf(client, server);
             }
-            return proc.uidOf(client, server);
         };
+        Console.log("sock_diag cannot see TCP sockets here; finding callers through /proc/net/tcp");
+        return PeerIdentity.procNet();
+    }
+
+    /**
+     * Whether sock_diag finds a loopback connection we make ourselves. Without the inet_diag and tcp_diag
+     * modules the kernel answers ENOENT, the same as for a connection that is gone, so only a known live
+     * connection tells the two apart.
+     */
+    private static boolean sockDiagWorks(Posix posix) {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket server = new ServerSocket(0, 1, loopback);
+             Socket client = new Socket(loopback, server.getLocalPort());
+             Socket accepted = server.accept()) {
+            return posix.tcpSocketOwner((InetSocketAddress) accepted.getRemoteSocketAddress(),
+                    (InetSocketAddress) accepted.getLocalSocketAddress()).isPresent();
+        } catch (IOException | PosixException e) {
+            return false;
+        }
     }
 
     private static String describe(ExitStatus exit) {

@@ -72,7 +72,9 @@ final class ProcFs {
         while (System.nanoTime() < deadline) {
             // comm changes after the memory and before the stack, so both must show the new program.
             String cmdline = Files.readString(proc.resolve("cmdline"));
-            if (Files.readString(proc.resolve("comm")).equals(comm + "\n") && !cmdline.isEmpty()) {
+            // A program exec'd by another exec (jinit-exec) may still show its predecessor's arguments.
+            if (Files.readString(proc.resolve("comm")).equals(comm + "\n") && !cmdline.isEmpty()
+                    && !cmdline.startsWith("jinit-exec\0")) {
                 return cmdline;
             }
             Thread.sleep(2);
