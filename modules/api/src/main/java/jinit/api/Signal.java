@@ -27,6 +27,7 @@ public final class Signal {
     public static OptionalInt parse(String text) {
         if (text == null || text.isEmpty() || text.length() > 16) return OptionalInt.empty();
         if (text.chars().allMatch(Character::isDigit)) {
+            if (text.length() > 3) return OptionalInt.empty(); // 1 to 64; also keeps parseInt from overflowing
             int number = Integer.parseInt(text);
             return number >= 1 && number <= RTMAX ? OptionalInt.of(number) : OptionalInt.empty();
         }
@@ -51,7 +52,7 @@ public final class Signal {
         else return OptionalInt.empty();
         if (rest.isEmpty()) return OptionalInt.of(base);
         if (rest.length() < 2 || (rest.charAt(0) != '+' && rest.charAt(0) != '-')
-                || !rest.substring(1).chars().allMatch(Character::isDigit)) return OptionalInt.empty();
+                || rest.length() > 3 || !rest.substring(1).chars().allMatch(Character::isDigit)) return OptionalInt.empty();
         int offset = Integer.parseInt(rest.substring(1)) * (rest.charAt(0) == '+' ? 1 : -1);
         int number = base + offset;
         return number >= RTMIN && number <= RTMAX ? OptionalInt.of(number) : OptionalInt.empty();

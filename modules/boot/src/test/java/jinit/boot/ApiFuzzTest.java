@@ -38,7 +38,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import jinit.boot.FuzzCases.Case;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.Example;
 import net.jqwik.api.RandomGenerator;
 
@@ -197,7 +196,6 @@ class ApiFuzzTest {
      * throw NumberFormatException, which Routes turns into a 500; any local user can cause it, whether the job
      * exists or not: {@code curl -X PUT http://127.0.0.1:1/job/x/sig/2147483648}. Once fixed, add both back to FuzzCases.SIGNALS.
      */
-    @Disabled("bug: Signal.parse throws NumberFormatException for 2147483648 and RTMIN+9999999999: a 500 instead of a 400")
     @Example
     void signalsPastIntAreA400() throws Exception {
         try (Daemon daemon = Daemon.start()) {

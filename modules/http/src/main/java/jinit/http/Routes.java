@@ -150,6 +150,8 @@ final class Routes implements HttpHandler {
     static final long MAX_WAIT_MS = 600_000;
     /** The default wait for ?wait= without a timeout. */
     static final long DEFAULT_WAIT_MS = 30_000;
+    /** How often an idle event stream sends a blank line: a gone client fails the second write, within 10 s. */
+    static final long EVENT_HEARTBEAT_MS = 5_000;
     /** The most lines a tail may ask for; the ring is bounded anyway, this bounds the work. */
     static final int MAX_TAIL_LINES = 100_000;
 
@@ -240,12 +242,18 @@ final class Routes implements HttpHandler {
         return Reply.stream("application/x-ndjson", out -> {
             long next = since;
             while (true) {
-                for (EventLog.Event event : events.since(next, 15_000)) {
+                List<EventLog.Event> batch = events.since(next, EVENT_HEARTBEAT_MS);
+                if (batch.isEmpty()) {
+                    // A blank line when nothing happened: writing is the only way to notice a client that
+                    // went away, whose connection would otherwise be held until the next event.
+                    out.write('\n');
+                }
+                for (EventLog.Event event : batch) {
                     out.write(JobJson.write(generator -> EventJson.write(generator, event)));
                     out.write('\n');
                     next = event.seq() + 1;
                 }
-                out.flush(); // also how a client that has gone away is noticed
+                out.flush();
             }
         });
     }
