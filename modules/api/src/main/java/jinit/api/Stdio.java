@@ -33,8 +33,4 @@ public record Stdio(Target stdin, Target stdout, Target stderr) {
             };
         }
     }
-
-    public boolean logs() {
-        return stdout instanceof Target.Log || stderr instanceof Target.Log;
-    }
 }
