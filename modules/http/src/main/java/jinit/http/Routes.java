@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 
 /**
@@ -53,8 +54,12 @@ final class Routes implements HttpHandler {
     private final AccessPolicy policy;
     private final RefusalLog refusals;
     private final List<Route> routes;
+    /** Runs the requests that may block (waits, streams and stops), each on a virtual thread of its own. */
+    private final Executor blockingRequests;
 
-    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals) {
+    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals,
+           Executor blockingRequests) {
+        this.blockingRequests = blockingRequests;
         this.supervisor = supervisor;
         this.system = system;
         this.guard = guard;
@@ -65,27 +70,64 @@ final class Routes implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
+        Caller caller = null;
+        Matched matched;
+        try {
+            caller = guard.admit(exchange);
+            matched = match(exchange);
+        } catch (HttpError | RuntimeException e) {
+            try (exchange) {
+                failure(exchange, caller, e).send(exchange);
+            }
+            return;
+        } catch (IOException e) {
+            exchange.close();
+            throw e;
+        }
+        if (matched.route().mayBlock().test(exchange)) {
+            // A wait or a stream can last minutes: it gets a virtual thread of its own, so that the server's
+            // worker threads stay few and free for the quick requests.
+            Caller admitted = caller;
+            blockingRequests.execute(() -> answer(exchange, admitted, matched));
+        } else {
+            answer(exchange, caller, matched);
+        }
+    }
+
+    /** Runs the matched route and sends its answer, or the error it ended in; closes the exchange. */
+    private void answer(HttpExchange exchange, Caller caller, Matched matched) {
         try (exchange) {
             Reply reply;
-            Caller caller = null;
             try {
-                caller = guard.admit(exchange);
-                reply = route(exchange, caller);
-            } catch (HttpError e) {
-                reply = Reply.error(e.status(), e.getMessage());
-                if (e.allow() != null) reply.header("Allow", e.allow());
-                if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
-            } catch (JobException e) {
-                reply = Reply.error(status(e.reason()), e.getMessage());
-                if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
-            } catch (RuntimeException e) {
-                // A bug must not take the API down or leak a stack trace to the client.
-                System.err.println("jinit: internal error on " + exchange.getRequestMethod() + " "
-                        + exchange.getRequestURI().getRawPath() + ": " + e);
-                reply = Reply.error(500, "internal error");
+                reply = matched.route().action().run(exchange, matched.params(), caller);
+            } catch (HttpError | JobException | RuntimeException e) {
+                reply = failure(exchange, caller, e);
             }
             reply.send(exchange);
+        } catch (IOException e) {
+            // The client went away mid-answer: nothing is left to tell it.
         }
+    }
+
+    private Reply failure(HttpExchange exchange, Caller caller, Exception failure) {
+        return switch (failure) {
+            case HttpError e -> {
+                Reply reply = Reply.error(e.status(), e.getMessage());
+                if (e.allow() != null) reply.header("Allow", e.allow());
+                if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
+                yield reply;
+            }
+            case JobException e -> {
+                if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
+                yield Reply.error(status(e.reason()), e.getMessage());
+            }
+            default -> {
+                // A bug must not take the API down or leak a stack trace to the client.
+                System.err.println("jinit: internal error on " + exchange.getRequestMethod() + " "
+                        + exchange.getRequestURI().getRawPath() + ": " + failure);
+                yield Reply.error(500, "internal error");
+            }
+        };
     }
 
     private void refused(HttpExchange exchange, Caller caller, int status, String rule) {
@@ -94,9 +136,13 @@ final class Routes implements HttpHandler {
     }
 
     /** One route: a method and a path pattern whose ":name" segments are captured. */
-    private record Route(String method, String[] pattern, Action action) {
+    private record Route(String method, String[] pattern, Action action, Predicate<HttpExchange> mayBlock) {
         Route(String method, String pattern, Action action) {
-            this(method, pattern.substring(1).split("/"), action);
+            this(method, pattern.substring(1).split("/"), action, exchange -> false);
+        }
+
+        Route(String method, String pattern, Action action, Predicate<HttpExchange> mayBlock) {
+            this(method, pattern.substring(1).split("/"), action, mayBlock);
         }
 
         Map<String, String> match(List<String> path) {
@@ -121,7 +167,7 @@ final class Routes implements HttpHandler {
                         JobJson.jobs(supervisor.list().stream().map(job -> policy.view(caller, job)).toList()))),
                 new Route("POST", "/job", (exchange, params, caller) ->
                         created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
-                new Route("GET", "/job/:id", this::getJob),
+                new Route("GET", "/job/:id", this::getJob, exchange -> hasParameter(exchange, "wait")),
                 new Route("PUT", "/job/:id", (exchange, params, caller) -> {
                     String id = jobId(params);
                     return created(supervisor.put(id, policy.admitStart(caller, readSpec(exchange)), caller));
@@ -140,9 +186,9 @@ final class Routes implements HttpHandler {
                     supervisor.signal(id, signal.getAsInt(), caller);
                     return Reply.noContent();
                 }),
-                new Route("POST", "/job/:id/stop", this::stopJob),
-                new Route("GET", "/job/:id/log", this::jobLog),
-                new Route("GET", "/events", this::events),
+                new Route("POST", "/job/:id/stop", this::stopJob, exchange -> true),
+                new Route("GET", "/job/:id/log", this::jobLog, exchange -> hasParameter(exchange, "follow")),
+                new Route("GET", "/events", this::events, exchange -> true),
                 new Route("POST", "/system/:action", this::systemAction));
     }
 
@@ -270,7 +316,9 @@ final class Routes implements HttpHandler {
         return Reply.json(202, JobJson.value(Map.of("shutdown", params.get("action"))));
     }
 
-    private Reply route(HttpExchange exchange, Caller caller) throws HttpError, JobException, IOException {
+    private record Matched(Route route, Map<String, String> params) {}
+
+    private Matched match(HttpExchange exchange) throws HttpError, IOException {
         String method = exchange.getRequestMethod();
         List<String> path = segments(exchange.getRequestURI().getRawPath());
         StringJoiner allowed = new StringJoiner(", ");
@@ -281,12 +329,22 @@ final class Routes implements HttpHandler {
                 // A request without a body is complete now; saying so keeps a long wait or stream from
                 // counting against the server's request-read timeout (sun.net.httpserver.maxReqTime).
                 if (!method.equals("POST") && !method.equals("PUT")) exchange.getRequestBody().close();
-                return route.action.run(exchange, params, caller);
+                return new Matched(route, params);
             }
             allowed.add(route.method);
         }
         if (allowed.length() > 0) throw HttpError.methodNotAllowed(allowed.toString());
         throw new HttpError(404, "no route " + method + " " + exchange.getRequestURI().getRawPath());
+    }
+
+    /** Whether the query names {@code parameter} at all; a cheap test, before the query is validated. */
+    private static boolean hasParameter(HttpExchange exchange, String parameter) {
+        String query = exchange.getRequestURI().getRawQuery();
+        if (query == null) return false;
+        for (String pair : query.split("&")) {
+            if (pair.equals(parameter) || pair.startsWith(parameter + "=")) return true;
+        }
+        return false;
     }
 
     private static Reply created(Job job) {
