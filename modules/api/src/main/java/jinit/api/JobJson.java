@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.jr.ob.JSON;
 
@@ -298,7 +300,8 @@ public final class JobJson {
     }
 
     public static byte[] jobs(List<Job> jobs) {
-        return write(generator -> {
+        // A job is about 450 bytes: sized up front, the buffer is not copied a dozen times while it grows.
+        return write(256 + 512 * Math.min(jobs.size(), 100_000), generator -> {
             generator.writeStartArray();
             for (Job job : jobs) writeJob(generator, job);
             generator.writeEndArray();
@@ -324,7 +327,11 @@ public final class JobJson {
     }
 
     public static byte[] write(Body body) {
-        var bytes = new ByteArrayOutputStream(256);
+        return write(256, body);
+    }
+
+    private static byte[] write(int expectedSize, Body body) {
+        var bytes = new ByteArrayOutputStream(expectedSize);
         try (JsonGenerator generator = FACTORY.createGenerator(bytes, JsonEncoding.UTF8)) {
             body.writeTo(generator);
         } catch (IOException e) {
@@ -333,40 +340,85 @@ public final class JobJson {
         return bytes.toByteArray();
     }
 
+    /** Field names, quoted and encoded once instead of on every write. */
+    private static final class Names {
+        static final SerializableString append = new SerializedString("append");
+        static final SerializableString args = new SerializedString("args");
+        static final SerializableString burst = new SerializedString("burst");
+        static final SerializableString code = new SerializedString("code");
+        static final SerializableString coreDumped = new SerializedString("coreDumped");
+        static final SerializableString cwd = new SerializedString("cwd");
+        static final SerializableString delay = new SerializedString("delay");
+        static final SerializableString envs = new SerializedString("envs");
+        static final SerializableString error = new SerializedString("error");
+        static final SerializableString exec = new SerializedString("exec");
+        static final SerializableString exit = new SerializedString("exit");
+        static final SerializableString exitedAt = new SerializedString("exitedAt");
+        static final SerializableString factor = new SerializedString("factor");
+        static final SerializableString fds = new SerializedString("fds");
+        static final SerializableString file = new SerializedString("file");
+        static final SerializableString gaveUp = new SerializedString("gaveUp");
+        static final SerializableString group = new SerializedString("group");
+        static final SerializableString id = new SerializedString("id");
+        static final SerializableString listen = new SerializedString("listen");
+        static final SerializableString logBytes = new SerializedString("logBytes");
+        static final SerializableString maxDelay = new SerializedString("maxDelay");
+        static final SerializableString mode = new SerializedString("mode");
+        static final SerializableString name = new SerializedString("name");
+        static final SerializableString nextStartAt = new SerializedString("nextStartAt");
+        static final SerializableString owner = new SerializedString("owner");
+        static final SerializableString pid = new SerializedString("pid");
+        static final SerializableString policy = new SerializedString("policy");
+        static final SerializableString resetAfter = new SerializedString("resetAfter");
+        static final SerializableString restart = new SerializedString("restart");
+        static final SerializableString restarts = new SerializedString("restarts");
+        static final SerializableString signal = new SerializedString("signal");
+        static final SerializableString spec = new SerializedString("spec");
+        static final SerializableString startedAt = new SerializedString("startedAt");
+        static final SerializableString state = new SerializedString("state");
+        static final SerializableString stderr = new SerializedString("stderr");
+        static final SerializableString stdin = new SerializedString("stdin");
+        static final SerializableString stdio = new SerializedString("stdio");
+        static final SerializableString stdout = new SerializedString("stdout");
+        static final SerializableString stopTimeout = new SerializedString("stopTimeout");
+        static final SerializableString user = new SerializedString("user");
+        static final SerializableString window = new SerializedString("window");
+    }
+
     public static void writeJob(JsonGenerator out, Job job) throws IOException {
         out.writeStartObject();
-        out.writeStringField("id", job.id());
-        out.writeStringField("state", job.state().label());
-        out.writeFieldName("pid");
+        string(out, Names.id, job.id());
+        string(out, Names.state, job.state().label());
+        out.writeFieldName(Names.pid);
         switch (job.state()) {
             case JobState.Running(int pid) -> out.writeNumber(pid);
             case JobState.Backoff b -> out.writeNull();
             case JobState.Exited e -> out.writeNull();
         }
-        out.writeFieldName("spec");
+        out.writeFieldName(Names.spec);
         writeSpec(out, job.spec());
-        out.writeStringField("startedAt", job.startedAt().toString());
+        string(out, Names.startedAt, Timestamps.iso(job.startedAt()));
         switch (job.state()) {
             case JobState.Running r -> {
-                out.writeNullField("exitedAt");
-                out.writeNullField("exit");
+                nothing(out, Names.exitedAt);
+                nothing(out, Names.exit);
             }
             case JobState.Backoff(ExitStatus exit, var exitedAt, var next) -> {
-                out.writeStringField("exitedAt", exitedAt.toString());
-                out.writeFieldName("exit");
+                string(out, Names.exitedAt, Timestamps.iso(exitedAt));
+                out.writeFieldName(Names.exit);
                 writeExit(out, exit);
-                out.writeStringField("nextStartAt", next.toString());
+                string(out, Names.nextStartAt, Timestamps.iso(next));
             }
             case JobState.Exited(ExitStatus exit, var exitedAt, boolean gaveUp) -> {
-                out.writeStringField("exitedAt", exitedAt.toString());
-                out.writeFieldName("exit");
+                string(out, Names.exitedAt, Timestamps.iso(exitedAt));
+                out.writeFieldName(Names.exit);
                 writeExit(out, exit);
-                if (gaveUp) out.writeBooleanField("gaveUp", true);
+                if (gaveUp) bool(out, Names.gaveUp, true);
             }
         }
-        out.writeNumberField("restarts", job.restarts());
-        if (job.error() != null) out.writeStringField("error", job.error());
-        out.writeNumberField("owner", job.owner());
+        number(out, Names.restarts, job.restarts());
+        if (job.error() != null) string(out, Names.error, job.error());
+        number(out, Names.owner, job.owner());
         out.writeEndObject();
     }
 
@@ -377,10 +429,10 @@ public final class JobJson {
         }
         out.writeStartObject();
         switch (exit) {
-            case ExitStatus.Code(int code) -> out.writeNumberField("code", code);
+            case ExitStatus.Code(int code) -> number(out, Names.code, code);
             case ExitStatus.Signaled(int signal, boolean coreDumped) -> {
-                out.writeStringField("signal", Signal.name(signal));
-                if (coreDumped) out.writeBooleanField("coreDumped", true);
+                string(out, Names.signal, Signal.name(signal));
+                if (coreDumped) bool(out, Names.coreDumped, true);
             }
         }
         out.writeEndObject();
@@ -388,12 +440,13 @@ public final class JobJson {
 
     public static void writeSpec(JsonGenerator out, JobSpec spec) throws IOException {
         out.writeStartObject();
-        out.writeStringField("exec", spec.exec());
-        out.writeArrayFieldStart("args");
+        string(out, Names.exec, spec.exec());
+        out.writeFieldName(Names.args);
+        out.writeStartArray();
         for (String arg : spec.args()) out.writeString(arg);
         out.writeEndArray();
-        out.writeStringField("cwd", spec.cwd());
-        out.writeFieldName("envs");
+        string(out, Names.cwd, spec.cwd());
+        out.writeFieldName(Names.envs);
         if (spec.envs() == null) {
             out.writeNull();
         } else {
@@ -401,60 +454,90 @@ public final class JobJson {
             for (var entry : spec.envs().entrySet()) out.writeStringField(entry.getKey(), entry.getValue());
             out.writeEndObject();
         }
-        writeAccount(out, "user", spec.user());
-        writeAccount(out, "group", spec.group());
+        writeAccount(out, Names.user, spec.user());
+        writeAccount(out, Names.group, spec.group());
         Restart restart = spec.restart();
-        out.writeObjectFieldStart("restart");
-        out.writeStringField("policy", restart.policy().wire());
-        out.writeNumberField("delay", restart.delay());
-        out.writeNumberField("maxDelay", restart.maxDelay());
-        out.writeNumberField("factor", restart.factor());
-        out.writeNumberField("resetAfter", restart.resetAfter());
-        out.writeNumberField("burst", restart.burst());
-        out.writeNumberField("window", restart.window());
+        out.writeFieldName(Names.restart);
+        out.writeStartObject();
+        string(out, Names.policy, restart.policy().wire());
+        number(out, Names.delay, restart.delay());
+        number(out, Names.maxDelay, restart.maxDelay());
+        number(out, Names.factor, restart.factor());
+        number(out, Names.resetAfter, restart.resetAfter());
+        number(out, Names.burst, restart.burst());
+        number(out, Names.window, restart.window());
         out.writeEndObject();
-        out.writeObjectFieldStart("stdio");
-        writeTarget(out, "stdin", spec.stdio().stdin());
-        writeTarget(out, "stdout", spec.stdio().stdout());
-        writeTarget(out, "stderr", spec.stdio().stderr());
+        out.writeFieldName(Names.stdio);
+        out.writeStartObject();
+        writeTarget(out, Names.stdin, spec.stdio().stdin());
+        writeTarget(out, Names.stdout, spec.stdio().stdout());
+        writeTarget(out, Names.stderr, spec.stdio().stderr());
         out.writeEndObject();
-        out.writeNumberField("logBytes", spec.logBytes());
-        out.writeArrayFieldStart("fds");
+        number(out, Names.logBytes, spec.logBytes());
+        out.writeFieldName(Names.fds);
+        out.writeStartArray();
         for (FdSpec fd : spec.fds()) {
             out.writeStartObject();
             switch (fd) {
-                case FdSpec.Listen(String uri, String name) -> out.writeStringField("listen", uri);
+                case FdSpec.Listen(String uri, String name) -> string(out, Names.listen, uri);
                 case FdSpec.File(String path, String mode, String name) -> {
-                    out.writeStringField("file", path);
-                    out.writeStringField("mode", mode);
+                    string(out, Names.file, path);
+                    string(out, Names.mode, mode);
                 }
             }
-            out.writeStringField("name", fd.name());
+            string(out, Names.name, fd.name());
             out.writeEndObject();
         }
         out.writeEndArray();
-        out.writeNumberField("stopTimeout", spec.stopTimeout());
+        number(out, Names.stopTimeout, spec.stopTimeout());
         out.writeEndObject();
     }
 
-    private static void writeTarget(JsonGenerator out, String field, Stdio.Target target) throws IOException {
+    private static void writeTarget(JsonGenerator out, SerializableString field, Stdio.Target target) throws IOException {
         if (target instanceof Stdio.Target.File(String path, boolean append)) {
-            out.writeObjectFieldStart(field);
-            out.writeStringField("file", path);
-            out.writeBooleanField("append", append);
+            out.writeFieldName(field);
+            out.writeStartObject();
+            string(out, Names.file, path);
+            bool(out, Names.append, append);
             out.writeEndObject();
         } else {
-            out.writeStringField(field, target.wire());
+            out.writeFieldName(field);
+            out.writeString(target.wire());
         }
     }
 
-    private static void writeAccount(JsonGenerator out, String field, AccountRef account) throws IOException {
+    private static void writeAccount(JsonGenerator out, SerializableString field, AccountRef account) throws IOException {
         out.writeFieldName(field);
         switch (account) {
             case null -> out.writeNull();
             case AccountRef.Name(String name) -> out.writeString(name);
             case AccountRef.Id(int id) -> out.writeNumber(id);
         }
+    }
+
+    private static void string(JsonGenerator out, SerializableString name, String value) throws IOException {
+        out.writeFieldName(name);
+        out.writeString(value);
+    }
+
+    private static void number(JsonGenerator out, SerializableString name, long value) throws IOException {
+        out.writeFieldName(name);
+        out.writeNumber(value);
+    }
+
+    private static void number(JsonGenerator out, SerializableString name, double value) throws IOException {
+        out.writeFieldName(name);
+        out.writeNumber(value);
+    }
+
+    private static void bool(JsonGenerator out, SerializableString name, boolean value) throws IOException {
+        out.writeFieldName(name);
+        out.writeBoolean(value);
+    }
+
+    private static void nothing(JsonGenerator out, SerializableString name) throws IOException {
+        out.writeFieldName(name);
+        out.writeNull();
     }
 
     private static void writeValue(JsonGenerator out, Object value) throws IOException {

@@ -2,6 +2,7 @@ package jinit.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import jinit.api.JobJson;
+import jinit.api.Timestamps;
 import jinit.api.JobState;
 import jinit.supervisor.EventLog;
 
@@ -14,7 +15,7 @@ final class EventJson {
     static void write(JsonGenerator out, EventLog.Event event) throws IOException {
         out.writeStartObject();
         out.writeNumberField("seq", event.seq());
-        out.writeStringField("at", event.at().toString());
+        out.writeStringField("at", Timestamps.iso(event.at()));
         out.writeStringField("id", event.id());
         out.writeStringField("state", event.state());
         if (event.job() != null) {
@@ -29,7 +30,7 @@ final class EventJson {
                 case JobState.Running r -> out.writeNull();
                 case JobState.Backoff b -> {
                     JobJson.writeExit(out, b.lastExit());
-                    out.writeStringField("nextStartAt", b.nextStartAt().toString());
+                    out.writeStringField("nextStartAt", Timestamps.iso(b.nextStartAt()));
                 }
                 case JobState.Exited e -> {
                     JobJson.writeExit(out, e.exit());
