@@ -462,7 +462,8 @@ public final class JobJson {
         string(out, Names.policy, restart.policy().wire());
         number(out, Names.delay, restart.delay());
         number(out, Names.maxDelay, restart.maxDelay());
-        number(out, Names.factor, restart.factor());
+        out.writeFieldName(Names.factor);
+        out.writeNumber(restart.factor());
         number(out, Names.resetAfter, restart.resetAfter());
         number(out, Names.burst, restart.burst());
         number(out, Names.window, restart.window());
@@ -521,11 +522,6 @@ public final class JobJson {
     }
 
     private static void number(JsonGenerator out, SerializableString name, long value) throws IOException {
-        out.writeFieldName(name);
-        out.writeNumber(value);
-    }
-
-    private static void number(JsonGenerator out, SerializableString name, double value) throws IOException {
         out.writeFieldName(name);
         out.writeNumber(value);
     }
