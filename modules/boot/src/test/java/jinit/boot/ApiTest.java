@@ -150,6 +150,26 @@ class ApiTest {
         assertEquals(List.of("order-b", "order-c", "order-a"), idsStartingWith(daemon.jobs(), "order-"));
     }
 
+    @Test
+    void aLongListIsStreamedWhole() throws Exception {
+        // Past 64 jobs GET /jobs is written as it is made (chunked); the answer must still be one whole array.
+        List<String> started = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            started.add("many-" + i);
+            daemon.start("many-" + i, TRUE);
+        }
+        for (String id : started) daemon.awaitEnded(id);
+        Http.Response list = daemon.get("/jobs");
+        assertEquals(200, list.status());
+        assertEquals("application/json", list.header("Content-Type"));
+        assertEquals("chunked", list.header("Transfer-encoding"));
+        assertEquals(started, idsStartingWith(Json.array(list.text()), "many-"));
+        for (String id : started) assertEquals(204, daemon.delete("/job/" + id).status());
+        Http.Response shortList = daemon.get("/jobs");
+        assertTrue(Json.array(shortList.text()).size() <= 64, "the other tests keep few jobs");
+        assertEquals(Integer.toString(shortList.body().length), shortList.header("Content-length"), "a short list has a length");
+    }
+
     private static List<String> idsStartingWith(List<Map<String, Object>> jobs, String prefix) {
         return jobs.stream().map(job -> (String) job.get("id")).filter(id -> id.startsWith(prefix)).toList();
     }

@@ -23,13 +23,20 @@ final class Reply {
     private final byte[] body;
     private final Streamer streamer;
     private final String contentType;
+    /** A stream whose client waits for the headers before it reads on (log follow, events). */
+    private final boolean live;
     private final List<String[]> headers = new ArrayList<>(2);
 
-    private Reply(int status, byte[] body, Streamer streamer, String contentType) {
+    private Reply(int status, byte[] body, Streamer streamer, String contentType, boolean live) {
         this.status = status;
         this.body = body;
         this.streamer = streamer;
         this.contentType = contentType;
+        this.live = live;
+    }
+
+    private Reply(int status, byte[] body, Streamer streamer, String contentType) {
+        this(status, body, streamer, contentType, false);
     }
 
     static Reply json(int status, byte[] body) {
@@ -40,9 +47,14 @@ final class Reply {
         return new Reply(status, body, null, "text/plain; charset=utf-8");
     }
 
-    /** A body of unknown length, sent with chunked encoding. */
+    /** A body of unknown length that goes on as data comes, sent with chunked encoding. */
     static Reply stream(String contentType, Streamer streamer) {
-        return new Reply(200, null, streamer, contentType);
+        return new Reply(200, null, streamer, contentType, true);
+    }
+
+    /** A large JSON body, written as it is made (chunked) instead of being built in memory first. */
+    static Reply jsonStream(Streamer streamer) {
+        return new Reply(200, null, streamer, "application/json", false);
     }
 
     static Reply noContent() {
@@ -63,10 +75,10 @@ final class Reply {
         if (contentType != null) responseHeaders.set("Content-Type", contentType);
         for (String[] header : headers) responseHeaders.set(header[0], header[1]);
         if (streamer != null) {
-            responseHeaders.set("Cache-Control", "no-store");
+            if (live) responseHeaders.set("Cache-Control", "no-store");
             exchange.sendResponseHeaders(status, 0);
             try (OutputStream out = exchange.getResponseBody()) {
-                out.flush(); // the headers go now: a client may wait for them before it does anything else
+                if (live) out.flush(); // the headers go now: a client may wait for them before it does anything else
                 streamer.writeTo(out);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -163,8 +163,11 @@ final class Routes implements HttpHandler {
 
     private List<Route> routes() {
         return List.of(
-                new Route("GET", "/jobs", (exchange, params, caller) -> Reply.json(200,
-                        JobJson.jobs(supervisor.list().stream().map(job -> policy.view(caller, job)).toList()))),
+                new Route("GET", "/jobs", (exchange, params, caller) -> {
+                    List<Job> jobs = supervisor.list().stream().map(job -> policy.view(caller, job)).toList();
+                    if (jobs.size() <= STREAMED_LIST_JOBS) return Reply.json(200, JobJson.jobs(jobs));
+                    return Reply.jsonStream(out -> JobJson.jobs(jobs, out));
+                }),
                 new Route("POST", "/job", (exchange, params, caller) ->
                         created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
                 new Route("GET", "/job/:id", this::getJob, exchange -> hasParameter(exchange, "wait")),
@@ -192,6 +195,11 @@ final class Routes implements HttpHandler {
                 new Route("POST", "/system/:action", this::systemAction));
     }
 
+    /**
+     * Past this many jobs (about 30 KB) a list is written as it is made: slower to send than one buffer,
+     * but sixteen clients asking for a thousand jobs then hold 8 KB each instead of 450 KB.
+     */
+    static final int STREAMED_LIST_JOBS = 64;
     /** The longest a client may block in one request on ?wait= or a stop. */
     static final long MAX_WAIT_MS = 600_000;
     /** The default wait for ?wait= without a timeout. */
