@@ -15,20 +15,22 @@ import java.util.stream.IntStream;
  * The measuring half of bench/run (which builds, installs the peers and compiles the floors first).
  *
  * <pre>
- * java Bench.java --repo DIR --image DIR --floor DIR --work DIR --npm DIR [--quick] [--only PHASE,...]
+ * java Bench.java --repo DIR --image DIR --floor DIR --work DIR --npm DIR [--quick] [--only PHASE,...] [--baseline DIR]
  * </pre>
  * PHASE: startup, memory, rate, api, scale. --only is for profiling one thing; the table then shows what
- * ran, and missing figures do not fail the run.
+ * ran, and missing figures do not fail the run. --baseline: another jinit image (an older build), measured
+ * in every phase exactly as jinit is, as the system "jinit-before": before/after figures from one run.
  *
  * In one run, in this order: startup and idle RSS (fresh daemons, repeated); memory after short jobs and with
  * sleeping jobs (one fresh daemon each, which then serve the next two phases); the start rate and latency
  * (rounds, systems rotated within each round); API latency and throughput with wrk (rounds, rotated); scale
- * (jinit alone: many sleep jobs, the orphan storm); image sizes. Every phase catches its own failure, so one
+ * (jinit alone, then the baseline alone: many sleep jobs, the orphan storm); image sizes. Every phase catches its own failure, so one
  * broken peer still leaves the other figures; a figure that was not produced is printed as MISSING and fails
  * the run. Goals are printed, never enforced: these machines are noisy, and --quick counts are tiny.
  */
 public final class Bench {
-    private static final String JINIT = Results.JINIT, SUPERVISORD = Results.SUPERVISORD, PM2 = Results.PM2, FLOOR = Results.FLOOR;
+    private static final String JINIT = Results.JINIT, SUPERVISORD = Results.SUPERVISORD, PM2 = Results.PM2, FLOOR = Results.FLOOR,
+            BEFORE = Results.BEFORE;
 
     /** How much of everything; --quick exists so that CI keeps the harness working, not to measure. */
     record Counts(int startupReps, long settleMs, int memJobs, int rateRounds, int rateJinit, int rateFloor,
@@ -39,14 +41,21 @@ public final class Bench {
     static final Counts QUICK = new Counts(1, 200, 20, 1, 10, 10, 10, 5, new int[] {10, 50}, 1, 1, 50, 50);
 
     private final Path repo, image, floor, work, npm;
+    /** The --baseline image, or null. */
+    private final Path baseline;
+    /** The jinit images measured, by system name: jinit, then jinit-before when there is a baseline. */
+    private final Map<String, Path> images = new LinkedHashMap<>();
     private final Counts counts;
     private final Results results = new Results();
     /** The phases to run; all of them unless --only. */
     private java.util.Set<String> only = java.util.Set.of("startup", "memory", "rate", "api", "scale");
 
-    private Bench(Path repo, Path image, Path floor, Path work, Path npm, boolean quick) {
+    private Bench(Path repo, Path image, Path baseline, Path floor, Path work, Path npm, boolean quick) {
         this.repo = repo;
         this.image = image;
+        this.baseline = baseline;
+        images.put(JINIT, image);
+        if (baseline != null) images.put(BEFORE, baseline);
         this.floor = floor;
         this.work = work;
         this.npm = npm;
@@ -64,7 +73,8 @@ public final class Bench {
         for (String required : List.of("repo", "image", "floor", "work", "npm")) {
             if (!opts.containsKey(required)) throw new IllegalArgumentException("--" + required + " DIR is required");
         }
-        Bench bench = new Bench(Path.of(opts.get("repo")), Path.of(opts.get("image")), Path.of(opts.get("floor")),
+        Path baseline = opts.containsKey("baseline") ? Path.of(opts.get("baseline")) : null;
+        Bench bench = new Bench(Path.of(opts.get("repo")), Path.of(opts.get("image")), baseline, Path.of(opts.get("floor")),
                 Path.of(opts.get("work")), Path.of(opts.get("npm")), quick);
         if (opts.containsKey("only")) bench.only = java.util.Set.of(opts.get("only").split(","));
         System.exit(bench.run(quick));
@@ -75,16 +85,21 @@ public final class Bench {
         try (Nginx nginx = Nginx.start(Files.createDirectories(work.resolve("nginx")))) {
             phase("startup", this::startup);
             if (only.contains("memory") || only.contains("rate") || only.contains("api")) try (Jinit jinit = Jinit.start(image, work.resolve("jinit-main.log"));
+                 Jinit before = baseline == null ? null : Jinit.start(baseline, work.resolve(BEFORE + "-main.log"));
                  Supervisord supervisord = Supervisord.start(work.resolve("supervisord-main"));
                  Pm2 pm2 = new Pm2(repo.resolve("bench/peers/pm2-driver.js"), npm, work.resolve("pm2-main"), work.resolve("pm2-main.log"))) {
                 pm2.connect();
-                results.conditions.put("pids", Map.of(JINIT, jinit.pid(), SUPERVISORD, supervisord.pid(), PM2, pm2.daemonPid));
-                phase("memory", () -> memory(jinit, supervisord, pm2));
-                phase("rate", () -> startRate(jinit, supervisord, pm2));
-                phase("api", () -> api(jinit, supervisord, nginx));
-                results.add("rss.end", JINIT, jinit.rssKb());
-                results.add("rss.end", SUPERVISORD, supervisord.rssKb());
-                results.add("rss.end", PM2, pm2.rssKb());
+                Map<String, Jinit> jinits = new LinkedHashMap<>(Map.of(JINIT, jinit));
+                if (before != null) jinits.put(BEFORE, before);
+                Map<String, Long> pids = new LinkedHashMap<>();
+                jinits.forEach((system, j) -> pids.put(system, j.pid()));
+                pids.put(SUPERVISORD, supervisord.pid());
+                pids.put(PM2, pm2.daemonPid);
+                results.conditions.put("pids", pids);
+                phase("memory", () -> memory(jinits, supervisord, pm2));
+                phase("rate", () -> startRate(jinits, supervisord, pm2));
+                phase("api", () -> api(jinits, supervisord, nginx));
+                rss("rss.end", jinits, supervisord, pm2);
             }
         }
         phase("scale", this::scale);
@@ -125,9 +140,11 @@ public final class Bench {
                 "apiJobs", List.of(counts.apiJobs[0], counts.apiJobs[1]), "wrkSeconds", counts.wrkSeconds,
                 "wrkRounds", counts.wrkRounds, "scaleJobs", counts.scaleJobs, "orphans", counts.orphans));
         c.put("image", System.getenv().getOrDefault("BENCH_IMAGE_INFO", image.toString()));
-        // The flags jlink baked into the image, as the JVM reports them (plus JINIT_JAVA_OPTS if set).
-        String flags = Proc.run(List.of(image.resolve("bin/java").toString(), "-XX:+PrintCommandLineFlags", "-version"), 30);
-        c.put("jvm", flags.strip().replace(" -XX:+PrintCommandLineFlags", "").lines().toList());
+        c.put("jvm", jvmFlags(image));
+        if (baseline != null) {
+            c.put("baseline", System.getenv().getOrDefault("BENCH_BASELINE_INFO", baseline.toString()));
+            c.put("jvm.before", jvmFlags(baseline));
+        }
         c.put("JINIT_JAVA_OPTS", System.getenv().getOrDefault("JINIT_JAVA_OPTS", ""));
         List<String> limits = Files.readAllLines(Path.of("/proc/self/limits")).stream()
                 .filter(l -> l.startsWith("Max open files") || l.startsWith("Max processes")).map(l -> l.replaceAll("\\s{2,}", "  ")).toList();
@@ -136,17 +153,24 @@ public final class Bench {
         c.put("peers", System.getenv().getOrDefault("BENCH_PEER_VERSIONS", ""));
     }
 
+    /** The flags jlink baked into an image, as its JVM reports them (plus JINIT_JAVA_OPTS if set). */
+    private static List<String> jvmFlags(Path image) throws Exception {
+        String flags = Proc.run(List.of(image.resolve("bin/java").toString(), "-XX:+PrintCommandLineFlags", "-version"), 30);
+        return flags.strip().replace(" -XX:+PrintCommandLineFlags", "").lines().toList();
+    }
+
     // ---- 1. startup and idle RSS: a fresh daemon per sample ----
 
     private void startup() throws Exception {
-        List<Phase> systems = List.of(
-                () -> {
-                    try (Jinit j = Jinit.start(image, work.resolve("jinit-startup.log"))) {
-                        results.add("startup", JINIT, j.startupNanos / 1e6);
-                        Proc.sleep(counts.settleMs);
-                        results.add("rss.idle", JINIT, j.rssKb());
-                    }
-                },
+        List<Phase> systems = new ArrayList<>();
+        images.forEach((system, dir) -> systems.add(() -> {
+            try (Jinit j = Jinit.start(dir, work.resolve(system + "-startup.log"))) {
+                results.add("startup", system, j.startupNanos / 1e6);
+                Proc.sleep(counts.settleMs);
+                results.add("rss.idle", system, j.rssKb());
+            }
+        }));
+        systems.addAll(List.of(
                 () -> {
                     try (Supervisord s = Supervisord.start(Files.createTempDirectory(work, "supervisord-startup"))) {
                         results.add("startup", SUPERVISORD, s.startupNanos / 1e6);
@@ -161,7 +185,7 @@ public final class Bench {
                         Proc.sleep(counts.settleMs);
                         results.add("rss.idle", PM2, p.rssKb());
                     }
-                });
+                }));
         for (int rep = 0; rep < counts.startupReps; rep++) {
             for (Phase system : rotated(systems, rep)) system.run();
         }
@@ -169,21 +193,21 @@ public final class Bench {
 
     // ---- 2. memory: short jobs, then sleeping jobs, on one fresh daemon each ----
 
-    private void memory(Jinit jinit, Supervisord supervisord, Pm2 pm2) throws Exception {
+    private void memory(Map<String, Jinit> jinits, Supervisord supervisord, Pm2 pm2) throws Exception {
         int n = counts.memJobs;
         Proc.sleep(counts.settleMs);
-        results.add("rss.idle.main", JINIT, jinit.rssKb());
-        results.add("rss.idle.main", SUPERVISORD, supervisord.rssKb());
-        results.add("rss.idle.main", PM2, pm2.rssKb());
+        rss("rss.idle.main", jinits, supervisord, pm2);
 
         // n short jobs started, exited and deleted
         long t = System.nanoTime();
-        startJobs(jinit, n, "/bin/true");
-        try (Http h = jinit.connect()) {
-            jinit.awaitNoneRunning(h, 120_000);
+        for (Map.Entry<String, Jinit> j : jinits.entrySet()) {
+            startJobs(j.getValue(), n, "/bin/true");
+            try (Http h = j.getValue().connect()) {
+                j.getValue().awaitNoneRunning(h, 120_000);
+            }
+            j.getValue().deleteAll(8);
+            t = step(j.getKey() + ": " + n + " short jobs", t);
         }
-        jinit.deleteAll(8);
-        t = step("jinit: " + n + " short jobs", t);
         try (Http h = supervisord.connect()) {
             supervisord.addGroup(h, "short", "/bin/true", n);
             Supervisord.call(h, "supervisor.startProcessGroup", "short", true);
@@ -194,14 +218,15 @@ public final class Bench {
         pm2.startTrue(n, 8);
         t = step("pm2: " + n + " short jobs", t);
         Proc.sleep(counts.settleMs);
-        results.add("rss.afterShort", JINIT, jinit.rssKb());
-        results.add("rss.afterShort", SUPERVISORD, supervisord.rssKb());
-        results.add("rss.afterShort", PM2, pm2.rssKb());
+        rss("rss.afterShort", jinits, supervisord, pm2);
 
         // n sleeping jobs running, then stopped
         t = System.nanoTime();
-        List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
-        t = step("jinit: " + n + " sleep jobs started", t);
+        Map<String, List<String>> sleeping = new LinkedHashMap<>();
+        for (Map.Entry<String, Jinit> j : jinits.entrySet()) {
+            sleeping.put(j.getKey(), startJobs(j.getValue(), n, "/bin/sleep", "3600"));
+            t = step(j.getKey() + ": " + n + " sleep jobs started", t);
+        }
         try (Http h = supervisord.connect()) {
             supervisord.addGroup(h, "sleep", "/bin/sleep 3600", n);
             Supervisord.call(h, "supervisor.startProcessGroup", "sleep", true);
@@ -210,12 +235,12 @@ public final class Bench {
         pm2.startSleep(n);
         step("pm2: " + n + " sleep jobs started", t);
         Proc.sleep(counts.settleMs);
-        results.add("rss.withSleeps", JINIT, jinit.rssKb());
-        results.add("rss.withSleeps", SUPERVISORD, supervisord.rssKb());
-        results.add("rss.withSleeps", PM2, pm2.rssKb());
+        rss("rss.withSleeps", jinits, supervisord, pm2);
 
-        results.add("stop.mem", JINIT, stopAll(jinit, ids) / 1e6);
-        jinit.deleteAll(8);
+        for (Map.Entry<String, Jinit> j : jinits.entrySet()) {
+            results.add("stop.mem", j.getKey(), stopAll(j.getValue(), sleeping.get(j.getKey())) / 1e6);
+            j.getValue().deleteAll(8);
+        }
         try (Http h = supervisord.connect()) {
             long t0 = System.nanoTime();
             Supervisord.call(h, "supervisor.stopProcessGroup", "sleep", true);
@@ -223,6 +248,13 @@ public final class Bench {
             supervisord.removeGroup(h, "sleep");
         }
         results.add("stop.mem", PM2, pm2.deleteAll() * 1000);
+    }
+
+    /** The RSS of every long-lived daemon (the ones the memory, rate and api phases share), as one sample each. */
+    private void rss(String figure, Map<String, Jinit> jinits, Supervisord supervisord, Pm2 pm2) {
+        jinits.forEach((system, j) -> results.add(figure, system, j.rssKb()));
+        results.add(figure, SUPERVISORD, supervisord.rssKb());
+        results.add(figure, PM2, pm2.rssKb());
     }
 
     /** Logs how long a step took (stderr, for whoever wonders where a long phase went); returns now. */
@@ -256,13 +288,13 @@ public final class Bench {
 
     // ---- 3. start rate and latency: rounds, systems rotated ----
 
-    private void startRate(Jinit jinit, Supervisord supervisord, Pm2 pm2) throws Exception {
+    private void startRate(Map<String, Jinit> jinits, Supervisord supervisord, Pm2 pm2) throws Exception {
         try (Http h = supervisord.connect()) {
             supervisord.addGroup(h, "t", "/bin/true", counts.rateSupervisord);
         }
         List<Phase> runs = new ArrayList<>();
         for (int clients : new int[] {1, 8}) {
-            runs.add(() -> jinitRate(jinit, clients));
+            jinits.forEach((system, jinit) -> runs.add(() -> jinitRate(jinit, system, clients)));
             runs.add(() -> supervisordRate(supervisord, clients));
             runs.add(() -> pm2Rate(pm2, clients));
             runs.add(() -> floorRate(clients));
@@ -280,7 +312,7 @@ public final class Bench {
      * request to the GET /jobs that shows them all ended (so: started and reaped). A start's latency is
      * its POST until the 201, which jinit sends once the process runs.
      */
-    private void jinitRate(Jinit jinit, int clients) throws Exception {
+    private void jinitRate(Jinit jinit, String system, int clients) throws Exception {
         int n = counts.rateJinit;
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
         long t0 = System.nanoTime();
@@ -293,8 +325,8 @@ public final class Bench {
         try (Http h = jinit.connect()) {
             end = jinit.awaitNoneRunning(h, 60_000);
         }
-        results.add("start.rate.c" + clients, JINIT, n / ((end - t0) / 1e9));
-        results.addAll("start.latency.c" + clients, JINIT, latencies);
+        results.add("start.rate.c" + clients, system, n / ((end - t0) / 1e9));
+        results.addAll("start.latency.c" + clients, system, latencies);
         jinit.deleteAll(clients);
     }
 
@@ -336,19 +368,19 @@ public final class Bench {
 
     private record Target(String figure, String system, String url, int connections, String xmlRpcBody) {}
 
-    private void api(Jinit jinit, Supervisord supervisord, Nginx nginx) throws Exception {
+    /** A jinit's n sleep jobs for the api phase: the ids, and its answers to GET /job/:id (the first) and GET /jobs. */
+    private record Sleepers(List<String> ids, String base, byte[] job, byte[] jobs) {
+        String jobUrl() {
+            return base + "/job/" + ids.getFirst();
+        }
+    }
+
+    private void api(Map<String, Jinit> jinits, Supervisord supervisord, Nginx nginx) throws Exception {
         for (int n : counts.apiJobs) {
-            List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
-            if (ids.size() != n) throw new IOException("only " + ids.size() + " of " + n + " jobs started");
-            String jobPath = "/job/" + ids.getFirst();
-            byte[] job, jobs;
-            try (Http h = jinit.connect()) {
-                job = h.get(jobPath).body();
-                jobs = h.get("/jobs").body();
-            }
-            results.notes.put("api.bytes.job.n" + n, job.length);
-            results.notes.put("api.bytes.jobs.n" + n, jobs.length);
-            String jinitBase = "http://127.0.0.1:" + jinit.port;
+            Map<String, Sleepers> sleepers = new LinkedHashMap<>();
+            for (Map.Entry<String, Jinit> j : jinits.entrySet()) sleepers.put(j.getKey(), sleepers(j.getValue(), j.getKey(), n));
+            // The floor serves the very bytes this jinit answered (the baseline's may differ: that is its own figure).
+            Sleepers main = sleepers.get(JINIT);
             String supervisordUrl = "http://127.0.0.1:" + supervisord.port + "/RPC2";
             try (Http h = supervisord.connect()) {
                 supervisord.addGroup(h, "api", "/bin/sleep 3600", n);
@@ -356,10 +388,12 @@ public final class Bench {
             }
             List<Target> targets = new ArrayList<>();
             for (int c : new int[] {1, 16}) {
-                targets.add(new Target("api.job.n" + n + ".c" + c, JINIT, jinitBase + jobPath, c, null));
-                targets.add(new Target("api.jobs.n" + n + ".c" + c, JINIT, jinitBase + "/jobs", c, null));
-                targets.add(new Target("api.job.n" + n + ".c" + c, FLOOR, nginx.serve("job-" + n, job), c, null));
-                targets.add(new Target("api.jobs.n" + n + ".c" + c, FLOOR, nginx.serve("jobs-" + n, jobs), c, null));
+                for (Map.Entry<String, Sleepers> s : sleepers.entrySet()) {
+                    targets.add(new Target("api.job.n" + n + ".c" + c, s.getKey(), s.getValue().jobUrl(), c, null));
+                    targets.add(new Target("api.jobs.n" + n + ".c" + c, s.getKey(), s.getValue().base() + "/jobs", c, null));
+                }
+                targets.add(new Target("api.job.n" + n + ".c" + c, FLOOR, nginx.serve("job-" + n, main.job()), c, null));
+                targets.add(new Target("api.jobs.n" + n + ".c" + c, FLOOR, nginx.serve("jobs-" + n, main.jobs()), c, null));
                 targets.add(new Target("api.job.n" + n + ".c" + c, SUPERVISORD, supervisordUrl, c,
                         Supervisord.request("supervisor.getProcessInfo", "api:api_0")));
                 targets.add(new Target("api.jobs.n" + n + ".c" + c, SUPERVISORD, supervisordUrl, c,
@@ -375,47 +409,68 @@ public final class Bench {
                     results.add(t.figure + ".p99", t.system, w.p99Ms());
                 }
             }
-            stopAll(jinit, ids);
-            jinit.deleteAll(8);
+            for (Map.Entry<String, Jinit> j : jinits.entrySet()) {
+                stopAll(j.getValue(), sleepers.get(j.getKey()).ids());
+                j.getValue().deleteAll(8);
+            }
             try (Http h = supervisord.connect()) {
                 supervisord.removeGroup(h, "api");
             }
         }
     }
 
-    // ---- 5. scale: jinit alone ----
+    /** Starts n sleep jobs on a jinit and reads the answers wrk will ask for (their sizes go to the notes). */
+    private Sleepers sleepers(Jinit jinit, String system, int n) throws Exception {
+        List<String> ids = startJobs(jinit, n, "/bin/sleep", "3600");
+        if (ids.size() != n) throw new IOException(system + ": only " + ids.size() + " of " + n + " jobs started");
+        byte[] job, jobs;
+        try (Http h = jinit.connect()) {
+            job = h.get("/job/" + ids.getFirst()).body();
+            jobs = h.get("/jobs").body();
+        }
+        results.notes.put(note("api.bytes.job.n" + n, system), job.length);
+        results.notes.put(note("api.bytes.jobs.n" + n, system), jobs.length);
+        return new Sleepers(ids, "http://127.0.0.1:" + jinit.port, job, jobs);
+    }
+
+    // ---- 5. scale: jinit alone (then the baseline alone) ----
 
     private void scale() throws Exception {
-        try (Jinit jinit = Jinit.start(image, work.resolve("jinit-scale.log"))) {
+        for (Map.Entry<String, Path> i : images.entrySet()) scale(i.getKey(), i.getValue());
+    }
+
+    private void scale(String system, Path dir) throws Exception {
+        try (Jinit jinit = Jinit.start(dir, work.resolve(system + "-scale.log"))) {
             Proc.sleep(counts.settleMs);
             long base = jinit.rssKb();
             long t0 = System.nanoTime();
             List<String> ids = startJobs(jinit, counts.scaleJobs, "/bin/sleep", "3600");
             double startSeconds = (System.nanoTime() - t0) / 1e9;
-            results.add("scale.started", JINIT, ids.size());
-            results.notes.put("scale.requested", counts.scaleJobs);
-            results.notes.put("scale.startSeconds", startSeconds);
+            results.add("scale.started", system, ids.size());
+            results.notes.put(note("scale.requested", system), counts.scaleJobs);
+            results.notes.put(note("scale.startSeconds", system), startSeconds);
             if (ids.size() < counts.scaleJobs) {
-                String cap = "the job table is capped: " + ids.size() + " of " + counts.scaleJobs
+                String cap = "the job table" + (system.equals(JINIT) ? "" : " of " + system) + " is capped: "
+                        + ids.size() + " of " + counts.scaleJobs
                         + " sleep jobs started, then POST /job answered 507 Insufficient Storage";
-                results.notes.put("scale.cap", cap);
+                results.notes.put(note("scale.cap", system), cap);
                 System.err.println("bench: " + cap);
             }
             Proc.sleep(counts.settleMs);
             long loaded = jinit.rssKb();
-            results.add("scale.perJobKb", JINIT, (double) (loaded - base) / Math.max(1, ids.size()));
-            results.notes.put("scale.rssKb", Map.of("before", base, "with jobs", loaded));
+            results.add("scale.perJobKb", system, (double) (loaded - base) / Math.max(1, ids.size()));
+            results.notes.put(note("scale.rssKb", system), Map.of("before", base, "with jobs", loaded));
             try (Http h = jinit.connect()) {
                 for (int i = 0; i < 5; i++) {
                     long s = System.nanoTime();
                     Http.Response r = h.get("/jobs");
-                    results.add("scale.list", JINIT, (System.nanoTime() - s) / 1e6);
-                    results.notes.put("scale.listBytes", r.body().length);
+                    results.add("scale.list", system, (System.nanoTime() - s) / 1e6);
+                    results.notes.put(note("scale.listBytes", system), r.body().length);
                 }
             }
-            results.add("scale.stop", JINIT, stopAll(jinit, ids) / 1e6);
+            results.add("scale.stop", system, stopAll(jinit, ids) / 1e6);
             jinit.deleteAll(8);
-            orphanStorm(jinit);
+            orphanStorm(jinit, system);
         }
     }
 
@@ -423,7 +478,7 @@ public final class Bench {
      * A job forks N children and exits; all N then exit at once, orphans that jinit (their subreaper) must
      * reap. The watcher (bench/floor/orphans.c) times it from outside by scanning /proc.
      */
-    private void orphanStorm(Jinit jinit) throws Exception {
+    private void orphanStorm(Jinit jinit, String system) throws Exception {
         Path ready = work.resolve("orphans-ready");
         Files.deleteIfExists(ready);
         String orphans = floor.resolve("orphans").toString();
@@ -435,18 +490,18 @@ public final class Bench {
         String out = new String(watcher.getInputStream().readAllBytes()).strip();
         if (watcher.waitFor() != 0 || out.isEmpty()) throw new IOException("the orphan watcher failed: " + out);
         Map<String, Object> answer = Json.object(out);
-        results.add("orphans.forked", JINIT, ((Number) answer.get("forked")).doubleValue());
-        results.add("orphans.reapMs", JINIT, ((Number) answer.get("reap_ms")).doubleValue());
-        results.add("orphans.zombies", JINIT, ((Number) answer.get("zombies")).doubleValue());
-        results.add("orphans.left", JINIT, ((Number) answer.get("left")).doubleValue());
+        results.add("orphans.forked", system, ((Number) answer.get("forked")).doubleValue());
+        results.add("orphans.reapMs", system, ((Number) answer.get("reap_ms")).doubleValue());
+        results.add("orphans.zombies", system, ((Number) answer.get("zombies")).doubleValue());
+        results.add("orphans.left", system, ((Number) answer.get("left")).doubleValue());
     }
 
     // ---- report ----
 
     @SuppressWarnings("unchecked")
     private int report(boolean quick) throws IOException {
-        List<Table.Row> rows = Rows.all(counts);
-        String table = Table.render(rows, results);
+        List<Table.Row> rows = Rows.all(counts, baseline != null);
+        String table = Table.render(rows, results, baseline != null);
         String images = Images.render(results);
         StringBuilder out = new StringBuilder();
         out.append("jinit bench (").append(quick ? "--quick: tiny counts, the numbers mean nothing" : "full run").append(")\n");
@@ -455,11 +510,15 @@ public final class Bench {
                 .append(results.conditions.get("loadavg.end")).append('\n');
         out.append("image: ").append(results.conditions.get("image")).append('\n');
         out.append("jvm: ").append(String.join(" ", (List<String>) results.conditions.get("jvm"))).append('\n');
+        if (baseline != null) {
+            out.append("before: ").append(results.conditions.get("baseline")).append('\n');
+            out.append("jvm (before): ").append(String.join(" ", (List<String>) results.conditions.get("jvm.before"))).append('\n');
+        }
         out.append("peers: ").append(results.conditions.get("peers")).append('\n');
         out.append("ratios are jinit ÷ that column, both from this run; rates: higher is better, times and RSS: lower.\n\n");
         out.append(table).append('\n').append(images);
         for (Map.Entry<String, Object> note : results.notes.entrySet()) {
-            if (note.getKey().equals("scale.cap")) out.append("\nNOTE: ").append(note.getValue()).append('\n');
+            if (note.getKey().startsWith("scale.cap")) out.append("\nNOTE: ").append(note.getValue()).append('\n');
         }
         List<String> missing = only.size() < 5 ? List.of() : Table.missing(rows, results);
         for (String m : missing) out.append("MISSING: ").append(m).append('\n');
@@ -483,6 +542,11 @@ public final class Bench {
         List<T> copy = new ArrayList<>(items);
         Collections.rotate(copy, -(by % Math.max(1, items.size())));
         return copy;
+    }
+
+    /** A note's key: as it always was for jinit, suffixed with the system for the baseline's. */
+    private static String note(String key, String system) {
+        return system.equals(JINIT) ? key : key + "." + system;
     }
 
     static List<Integer> range(int n) {

@@ -7,6 +7,8 @@ import java.util.Map;
 /** Raw samples: figure -> system -> values, plus notes on conditions and anything that went wrong. */
 final class Results {
     static final String JINIT = "jinit", SUPERVISORD = "supervisord", PM2 = "pm2", FLOOR = "floor";
+    /** The --baseline image: another jinit build, measured like jinit in the same run (before/after). */
+    static final String BEFORE = "jinit-before";
 
     final Map<String, Map<String, List<Double>>> samples = new LinkedHashMap<>();
     final Map<String, Object> conditions = new LinkedHashMap<>();

@@ -7,7 +7,8 @@ final class Rows {
 
     private static final String J = Results.JINIT, S = Results.SUPERVISORD, P = Results.PM2, F = Results.FLOOR;
 
-    static List<Table.Row> all(Bench.Counts c) {
+    /** {@code before}: the run has a --baseline image, which must then fill every cell that jinit does. */
+    static List<Table.Row> all(Bench.Counts c, boolean before) {
         List<Table.Row> rows = new ArrayList<>();
         String mem = "memory: VmRSS of the daemon (pm2: its God daemon), MB";
         rows.add(row(mem, "idle, 1 s after the first answer", "rss.idle", Table.Summary.MEDIAN, "MB", Table.KIB_TO_MB,
@@ -55,7 +56,7 @@ final class Rows {
                 Table.relative(S, 0.5, false, "<= 0.5 x sup")));
         rows.add(row(startup, "host startup", "startup", Table.Summary.MAX, "ms", Table.SAME, List.of(J, S, P), null));
 
-        String scale = "scale: jinit alone, " + c.scaleJobs() + " sleep jobs requested, " + c.orphans() + " orphans";
+        String scale = "scale: jinit alone" + (before ? " (then before alone)" : "") + ", " + c.scaleJobs() + " sleep jobs requested, " + c.orphans() + " orphans";
         rows.add(row(scale, "sleep jobs running", "scale.started", Table.Summary.MAX, "n", Table.SAME, List.of(J), null));
         rows.add(row(scale, "memory per running job", "scale.perJobKb", Table.Summary.MAX, "KB", Table.SAME, List.of(J),
                 Table.atMost(4, "<= 4 KB")));
@@ -66,7 +67,15 @@ final class Rows {
         rows.add(row(scale, "orphan storm reaped in", "orphans.reapMs", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "zombies left after the storm", "orphans.zombies", Table.Summary.MAX, "n", Table.SAME, List.of(J),
                 Table.atMost(0, "0")));
+        if (before) rows.replaceAll(Rows::withBefore);
         return rows;
+    }
+
+    private static Table.Row withBefore(Table.Row r) {
+        if (!r.systems().contains(J)) return r;
+        List<String> systems = new ArrayList<>(r.systems());
+        systems.add(Results.BEFORE);
+        return new Table.Row(r.section(), r.label(), r.figure(), r.summary(), r.unit(), r.scale(), systems, r.goal());
     }
 
     private static Table.Row row(String section, String label, String figure, Table.Summary summary, String unit,

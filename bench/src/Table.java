@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * The printed table: one row per figure, a column per system, the ratios jinit ÷ peer and jinit ÷ floor,
- * and the issue's goal with whether this run met it. Ratios are of the two cells as printed, both from
+ * The printed table: one row per figure, a column per system, the ratios jinit ÷ peer and jinit ÷ floor
+ * (and jinit ÷ before, with a --baseline image), and the issue's goal with whether this run met it. Ratios are of the two cells as printed, both from
  * this run.
  */
 final class Table {
@@ -83,47 +83,60 @@ final class Table {
     static final DoubleUnaryOperator KIB_TO_MB = v -> v / 1024;
     static final DoubleUnaryOperator NS_TO_MS = v -> v / 1e6;
 
-    private static final String[] SYSTEMS = {Results.JINIT, Results.SUPERVISORD, Results.PM2, Results.FLOOR};
+    /** A column of cells, and the ratio jinit ÷ it (none for jinit's own column). */
+    private record Column(String system, String header, String ratio) {}
 
-    static String render(List<Row> rows, Results r) {
-        List<String[]> lines = new ArrayList<>();
-        lines.add(new String[] {"figure", "unit", "jinit", "supervisord", "pm2", "floor", "j÷sup", "j÷pm2", "j÷floor", "goal", "met"});
+    private static final List<Column> COLUMNS = List.of(new Column(Results.JINIT, "jinit", null),
+            new Column(Results.SUPERVISORD, "supervisord", "j÷sup"), new Column(Results.PM2, "pm2", "j÷pm2"),
+            new Column(Results.FLOOR, "floor", "j÷floor"));
+    /** Only when the run has a --baseline image: without one, the table is as it always was. */
+    private static final Column BEFORE = new Column(Results.BEFORE, "before", "j÷before");
+
+    static String render(List<Row> rows, Results r, boolean before) {
+        List<Column> columns = new ArrayList<>(COLUMNS);
+        if (before) columns.add(BEFORE);
+        List<Column> ratios = columns.stream().filter(c -> c.ratio() != null).toList();
+        List<List<String>> lines = new ArrayList<>();
+        List<String> header = new ArrayList<>(List.of("figure", "unit"));
+        columns.forEach(c -> header.add(c.header()));
+        ratios.forEach(c -> header.add(c.ratio()));
+        header.addAll(List.of("goal", "met"));
+        lines.add(header);
         String section = null;
         for (Row row : rows) {
             if (!row.section().equals(section)) {
                 section = row.section();
-                lines.add(new String[] {"-- " + section});
+                lines.add(List.of("-- " + section));
             }
-            String[] line = new String[11];
-            line[0] = row.label() + " (" + row.summary().label + ")";
-            line[1] = row.unit();
+            List<String> line = new ArrayList<>(List.of(row.label() + " (" + row.summary().label + ")", row.unit()));
             double jinit = row.cell(r, Results.JINIT);
-            for (int s = 0; s < SYSTEMS.length; s++) {
-                double v = row.cell(r, SYSTEMS[s]);
-                line[2 + s] = row.systems().contains(SYSTEMS[s]) || !Double.isNaN(v) ? number(v) : "";
+            for (Column c : columns) {
+                double v = row.cell(r, c.system());
+                line.add(row.systems().contains(c.system()) || !Double.isNaN(v) ? number(v) : "");
             }
-            for (int s = 1; s < SYSTEMS.length; s++) {
-                double v = row.cell(r, SYSTEMS[s]);
-                line[5 + s] = Double.isNaN(v) || Double.isNaN(jinit) || v == 0 ? "" : ratio(jinit / v);
+            for (Column c : ratios) {
+                double v = row.cell(r, c.system());
+                line.add(Double.isNaN(v) || Double.isNaN(jinit) || v == 0 ? "" : ratio(jinit / v));
             }
-            line[9] = row.goal() == null ? "" : row.goal().text();
+            line.add(row.goal() == null ? "" : row.goal().text());
             Boolean met = row.goal() == null ? null : row.goal().met(row, r);
-            line[10] = row.goal() == null ? "" : met == null ? "?" : met ? "yes" : "NO";
+            line.add(row.goal() == null ? "" : met == null ? "?" : met ? "yes" : "NO");
             lines.add(line);
         }
-        int[] width = new int[11];
-        for (String[] line : lines) {
-            if (line.length == 1) continue;
-            for (int c = 0; c < line.length; c++) width[c] = Math.max(width[c], line[c].length());
+        int goal = header.size() - 2;
+        int[] width = new int[header.size()];
+        for (List<String> line : lines) {
+            if (line.size() == 1) continue;
+            for (int c = 0; c < line.size(); c++) width[c] = Math.max(width[c], line.get(c).length());
         }
         StringBuilder out = new StringBuilder();
-        for (String[] line : lines) {
-            if (line.length == 1) { out.append(line[0]).append('\n'); continue; }
-            for (int c = 0; c < line.length; c++) {
-                boolean left = c == 0 || c == 1 || c == 9;
-                String cell = line[c];
+        for (List<String> line : lines) {
+            if (line.size() == 1) { out.append(line.getFirst()).append('\n'); continue; }
+            for (int c = 0; c < line.size(); c++) {
+                boolean left = c == 0 || c == 1 || c == goal;
+                String cell = line.get(c);
                 String pad = " ".repeat(width[c] - cell.length());
-                out.append(left ? cell + pad : pad + cell).append(c == line.length - 1 ? "" : "  ");
+                out.append(left ? cell + pad : pad + cell).append(c == line.size() - 1 ? "" : "  ");
             }
             out.append('\n');
         }
