@@ -112,7 +112,9 @@ final class Daemon implements AutoCloseable {
         if (config.pidNamespace()) argv.addAll(List.of(UNSHARE.toString(), "--pid", "--fork", "--mount-proc"));
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
-        argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
+        // The image's behaviour-changing flags (jlink/link): jnr-ffi without its ASM-generated stubs.
+        argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true",
+                "-Djnr.ffi.asm.enabled=false"));
         execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
         argv.addAll(config.jvmOptions());
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
