@@ -59,6 +59,7 @@ public final class LogRing implements ProcessBackend.JobOutput {
     }
 
     private final int capacity;
+    private final LogBudget budget;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition grew = lock.newCondition();
     private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
@@ -67,9 +68,17 @@ public final class LogRing implements ProcessBackend.JobOutput {
     private long dropped;
     private int openStreams;
     private boolean jobEnded;
+    /** The job was deleted or replaced: whatever still comes (from a grandchild holding the pipe) is dropped. */
+    private boolean discarded;
 
+    /** A ring of its own, under no shared budget (tests, tools). */
     public LogRing(int capacity) {
+        this(capacity, new LogBudget(Long.MAX_VALUE));
+    }
+
+    public LogRing(int capacity, LogBudget budget) {
         this.capacity = capacity;
+        this.budget = budget;
     }
 
     @Override
@@ -125,7 +134,7 @@ public final class LogRing implements ProcessBackend.JobOutput {
                 offset += length - capacity;
                 length = capacity;
             }
-            if (capacity > 0) {
+            if (capacity > 0 && !discarded) {
                 Chunk last = chunks.peekLast();
                 if (last != null && last.stream == stream && atMillis - last.atMillis < COALESCE_MILLIS
                         && last.length + length <= COALESCE_BYTES && last.offset == 0) {
@@ -140,6 +149,7 @@ public final class LogRing implements ProcessBackend.JobOutput {
                     System.arraycopy(data, offset, copy, 0, length);
                     chunks.addLast(new Chunk(stream, atMillis, end - length, copy, 0, length));
                 }
+                budget.took(this, length, size == 0);
                 size += length;
                 trimTo(capacity);
             } else {
@@ -149,9 +159,11 @@ public final class LogRing implements ProcessBackend.JobOutput {
         } finally {
             lock.unlock();
         }
+        budget.rebalanceIfOver();
     }
 
     private void trimTo(long limit) {
+        long before = size;
         while (size > limit) {
             Chunk head = chunks.peekFirst();
             long excess = size - limit;
@@ -166,6 +178,39 @@ public final class LogRing implements ProcessBackend.JobOutput {
                 size -= excess;
                 dropped += excess;
             }
+        }
+        if (size < before) budget.gave(this, before - size, size == 0);
+    }
+
+    /** The job is gone: its bytes go back to the budget, and nothing more is kept. */
+    public void discard() {
+        lock.lock();
+        try {
+            discarded = true;
+            trimTo(0);
+            grew.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops the oldest bytes past {@code limit}: the shared budget is short. */
+    void shrinkTo(long limit) {
+        lock.lock();
+        try {
+            trimTo(limit);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes held now. */
+    public long size() {
+        lock.lock();
+        try {
+            return size;
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -38,6 +38,7 @@ public final class Supervisor {
     private final Scheduler scheduler;
     private final int maxJobs;
     private final EventLog events;
+    private final LogBudget logBudget;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled on every state change. */
     private final Condition changed = lock.newCondition();
@@ -50,11 +51,17 @@ public final class Supervisor {
     private boolean acceptingJobs = true;
 
     public Supervisor(ProcessBackend backend, InstantSource clock, Scheduler scheduler, int maxJobs, EventLog events) {
+        this(backend, clock, scheduler, maxJobs, events, new LogBudget(LogBudget.DEFAULT_BYTES));
+    }
+
+    public Supervisor(ProcessBackend backend, InstantSource clock, Scheduler scheduler, int maxJobs, EventLog events,
+                      LogBudget logBudget) {
         this.backend = backend;
         this.clock = clock;
         this.scheduler = scheduler;
         this.maxJobs = maxJobs;
         this.events = events;
+        this.logBudget = logBudget;
     }
 
     public EventLog events() {
@@ -85,7 +92,7 @@ public final class Supervisor {
             // go, since the new spec may want the same ports.
             if (mayReplace(requestedId, caller)) backend.forget(requestedId);
         }
-        LogRing log = new LogRing(spec.logBytes());
+        LogRing log = new LogRing(spec.logBytes(), logBudget);
         String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
         ProcessBackend.PreparedLaunch prepared;
         try {
@@ -111,7 +118,10 @@ public final class Supervisor {
             } catch (LaunchException e) {
                 throw new JobException(Reason.CANNOT_START, e.getMessage());
             }
-            if (existing != null) jobs.remove(id); // a fresh start goes to the end: the list is in start order
+            if (existing != null) {
+                jobs.remove(id); // a fresh start goes to the end: the list is in start order
+                existing.log.discard();
+            }
             JobRecord job = new JobRecord(id, spec, caller.uid(), log);
             job.started(pid, clock.instant());
             jobs.put(id, job);
@@ -314,6 +324,7 @@ public final class Supervisor {
             requireOwner(job, caller, "delete");
             refuseUnlessEnded(job);
             jobs.remove(id);
+            job.log.discard();
             events.add(clock.instant(), id, "deleted", null);
             changed.signalAll();
         } finally {

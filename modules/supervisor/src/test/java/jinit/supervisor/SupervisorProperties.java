@@ -65,11 +65,14 @@ class SupervisorProperties {
         return action.list().ofMinSize(1).ofMaxSize(60);
     }
 
+    /** Small, so that random sequences fill the table and meet 507s. */
+    private static final int TABLE_CAPACITY = 8;
+
     @Property(tries = 300)
     void theTableAlwaysMatchesTheModel(@ForAll("actions") List<Action> actions) throws Exception {
         SimulatedProcesses processes = new SimulatedProcesses();
         ManualTime time = new ManualTime();
-        Supervisor supervisor = new Supervisor(processes, time, time, 4096, new EventLog(EventLog.DEFAULT_HISTORY));
+        Supervisor supervisor = new Supervisor(processes, time, time, TABLE_CAPACITY, new EventLog(EventLog.DEFAULT_HISTORY));
         processes.attach(supervisor);
         Map<String, ModelJob> model = new LinkedHashMap<>();
         long expectedOrphans = 0;
@@ -78,26 +81,37 @@ class SupervisorProperties {
         for (Action action : actions) {
             switch (action) {
                 case Action.Post(String exec) -> {
+                    // A program that cannot start is found before the table is looked at (outside its lock).
+                    boolean full = model.size() >= TABLE_CAPACITY && !exec.equals(SimulatedProcesses.MISSING);
                     try {
                         Job job = supervisor.start(JobSpec.of(exec), Caller.ROOT);
+                        assertFalse(full, "a full table takes no new job");
                         assertFalse(exec.equals(SimulatedProcesses.MISSING), "a missing program must not start");
                         assertFalse(model.containsKey(job.id()), "generated id " + job.id() + " collides");
                         model.put(job.id(), startedModel(exec));
                     } catch (JobException e) {
-                        assertEquals(Reason.CANNOT_START, e.reason());
-                        assertEquals(SimulatedProcesses.MISSING, exec);
+                        if (full) {
+                            assertEquals(Reason.FULL, e.reason());
+                        } else {
+                            assertEquals(Reason.CANNOT_START, e.reason());
+                            assertEquals(SimulatedProcesses.MISSING, exec);
+                        }
                     }
                 }
                 case Action.Put(String id, String exec) -> {
                     ModelJob before = model.get(id);
+                    // Replacing an ended job takes no new row, so only a new id can find the table full.
+                    boolean full = before == null && model.size() >= TABLE_CAPACITY && !exec.equals(SimulatedProcesses.MISSING);
                     try {
                         supervisor.put(id, JobSpec.of(exec), Caller.ROOT);
                         assertTrue(before == null || !before.running(), "PUT over a running job must be refused");
+                        assertFalse(full, "a full table takes no new id");
                         assertFalse(exec.equals(SimulatedProcesses.MISSING));
                         model.remove(id); // a fresh start moves to the end of the list
                         model.put(id, startedModel(exec));
                     } catch (JobException e) {
                         if (before != null && before.running()) assertEquals(Reason.CONFLICT, e.reason());
+                        else if (full) assertEquals(Reason.FULL, e.reason());
                         else assertEquals(Reason.CANNOT_START, e.reason());
                     }
                 }

@@ -1,0 +1,79 @@
+package jinit.supervisor;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What all jobs' logs may hold together. Each ring has its own size ({@code logBytes}), but a thousand
+ * chatty jobs at 256 KiB each would outgrow init's heap, and an OutOfMemoryError in PID 1 is the one
+ * failure nothing recovers from. When a write takes the total over the budget, the biggest rings give
+ * back their oldest bytes until the total is an eighth under it: every ring is cut to one common level,
+ * so small logs keep everything and no job can push out another's last lines.
+ */
+public final class LogBudget {
+    /** Sized for the image's 128 MB heap cap, with room for a full job table and the API. */
+    public static final long DEFAULT_BYTES = 32L << 20;
+
+    private final long limit;
+    private final AtomicLong held = new AtomicLong();
+    private final Set<LogRing> holders = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock rebalancing = new ReentrantLock();
+
+    public LogBudget(long limit) {
+        if (limit <= 0) throw new IllegalArgumentException("a log budget must be positive");
+        this.limit = limit;
+    }
+
+    public long limit() {
+        return limit;
+    }
+
+    /** Bytes all rings hold now. */
+    public long held() {
+        return held.get();
+    }
+
+    void took(LogRing ring, long bytes, boolean firstBytes) {
+        if (firstBytes) holders.add(ring);
+        held.addAndGet(bytes);
+    }
+
+    void gave(LogRing ring, long bytes, boolean lastBytes) {
+        held.addAndGet(-bytes);
+        if (lastBytes) holders.remove(ring);
+    }
+
+    /**
+     * Cuts the rings down when the total is over the budget. The writer calls it after letting go of its
+     * own ring's lock, so that the rings are locked one at a time here and never two at once.
+     */
+    void rebalanceIfOver() {
+        if (held.get() <= limit || !rebalancing.tryLock()) return;
+        try {
+            List<LogRing> rings = List.copyOf(holders);
+            long[] sizes = new long[rings.size()];
+            for (int i = 0; i < sizes.length; i++) sizes[i] = rings.get(i).size();
+            long level = level(sizes, limit - limit / 8);
+            for (LogRing ring : rings) ring.shrinkTo(level);
+        } finally {
+            rebalancing.unlock();
+        }
+    }
+
+    /** The largest level L such that the sizes, each cut to at most L, sum to at most {@code target}. */
+    static long level(long[] sizes, long target) {
+        long[] sorted = sizes.clone();
+        Arrays.sort(sorted);
+        long rest = target;
+        for (int i = 0; i < sorted.length; i++) {
+            long share = rest / (sorted.length - i);
+            if (sorted[i] > share) return share;
+            rest -= sorted[i];
+        }
+        return Long.MAX_VALUE;
+    }
+}
