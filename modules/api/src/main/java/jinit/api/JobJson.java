@@ -12,7 +12,6 @@ import com.fasterxml.jackson.jr.ob.JSON;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -307,16 +306,6 @@ public final class JobJson {
             for (Job job : jobs) writeJob(generator, job);
             generator.writeEndArray();
         });
-    }
-
-    /** The list, written straight to {@code out} (which stays open): no copy of it is held in memory. */
-    public static void jobs(List<Job> jobs, OutputStream out) throws IOException {
-        try (JsonGenerator generator = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
-            generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            generator.writeStartArray();
-            for (Job job : jobs) writeJob(generator, job);
-            generator.writeEndArray();
-        }
     }
 
     public static byte[] error(String message) {

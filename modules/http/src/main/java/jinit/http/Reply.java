@@ -21,40 +21,40 @@ final class Reply {
 
     private final int status;
     private final byte[] body;
+    /** A JSON array sent as its elements' bytes, without first copying them into one body. */
+    private final List<byte[]> elements;
     private final Streamer streamer;
     private final String contentType;
-    /** A stream whose client waits for the headers before it reads on (log follow, events). */
-    private final boolean live;
     private final List<String[]> headers = new ArrayList<>(2);
 
-    private Reply(int status, byte[] body, Streamer streamer, String contentType, boolean live) {
-        this.status = status;
-        this.body = body;
-        this.streamer = streamer;
-        this.contentType = contentType;
-        this.live = live;
+    private Reply(int status, byte[] body, Streamer streamer, String contentType) {
+        this(status, body, null, streamer, contentType);
     }
 
-    private Reply(int status, byte[] body, Streamer streamer, String contentType) {
-        this(status, body, streamer, contentType, false);
+    private Reply(int status, byte[] body, List<byte[]> elements, Streamer streamer, String contentType) {
+        this.status = status;
+        this.body = body;
+        this.elements = elements;
+        this.streamer = streamer;
+        this.contentType = contentType;
     }
 
     static Reply json(int status, byte[] body) {
         return new Reply(status, body, null, "application/json");
     }
 
+    /** 200 with a JSON array of these already-written elements. */
+    static Reply jsonArray(List<byte[]> elements) {
+        return new Reply(200, null, elements, null, "application/json");
+    }
+
     static Reply text(int status, byte[] body) {
         return new Reply(status, body, null, "text/plain; charset=utf-8");
     }
 
-    /** A body of unknown length that goes on as data comes, sent with chunked encoding. */
+    /** A body of unknown length, sent with chunked encoding. */
     static Reply stream(String contentType, Streamer streamer) {
-        return new Reply(200, null, streamer, contentType, true);
-    }
-
-    /** A large JSON body, written as it is made (chunked) instead of being built in memory first. */
-    static Reply jsonStream(Streamer streamer) {
-        return new Reply(200, null, streamer, "application/json", false);
+        return new Reply(200, null, streamer, contentType);
     }
 
     static Reply noContent() {
@@ -75,10 +75,10 @@ final class Reply {
         if (contentType != null) responseHeaders.set("Content-Type", contentType);
         for (String[] header : headers) responseHeaders.set(header[0], header[1]);
         if (streamer != null) {
-            if (live) responseHeaders.set("Cache-Control", "no-store");
+            responseHeaders.set("Cache-Control", "no-store");
             exchange.sendResponseHeaders(status, 0);
             try (OutputStream out = exchange.getResponseBody()) {
-                if (live) out.flush(); // the headers go now: a client may wait for them before it does anything else
+                out.flush(); // the headers go now: a client may wait for them before it does anything else
                 streamer.writeTo(out);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -87,6 +87,20 @@ final class Reply {
         }
         // A HEAD answer has no body. Given a length for one, jdk.httpserver logs a WARNING on the console for every
         // request, past RefusalLog's throttle: a flood of HEADs would drown the console.
+        if (elements != null) {
+            long length = 2 + Math.max(0, elements.size() - 1);
+            for (byte[] element : elements) length += element.length;
+            exchange.sendResponseHeaders(status, length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write('[');
+                for (int i = 0; i < elements.size(); i++) {
+                    if (i > 0) out.write(',');
+                    out.write(elements.get(i));
+                }
+                out.write(']');
+            }
+            return;
+        }
         if (body == null || exchange.getRequestMethod().equals("HEAD")) {
             exchange.sendResponseHeaders(status, -1);
             return;

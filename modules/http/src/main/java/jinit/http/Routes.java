@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,12 +55,14 @@ final class Routes implements HttpHandler {
     private final AccessPolicy policy;
     private final RefusalLog refusals;
     private final List<Route> routes;
+    private final JobJsonCache jsonCache;
     /** Runs the requests that may block (waits, streams and stops), each on a virtual thread of its own. */
     private final Executor blockingRequests;
 
     Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals,
            Executor blockingRequests) {
         this.blockingRequests = blockingRequests;
+        this.jsonCache = new JobJsonCache(supervisor::size);
         this.supervisor = supervisor;
         this.system = system;
         this.guard = guard;
@@ -164,9 +167,10 @@ final class Routes implements HttpHandler {
     private List<Route> routes() {
         return List.of(
                 new Route("GET", "/jobs", (exchange, params, caller) -> {
-                    List<Job> jobs = supervisor.list().stream().map(job -> policy.view(caller, job)).toList();
-                    if (jobs.size() <= STREAMED_LIST_JOBS) return Reply.json(200, JobJson.jobs(jobs));
-                    return Reply.jsonStream(out -> JobJson.jobs(jobs, out));
+                    List<Job> jobs = supervisor.list();
+                    List<byte[]> parts = new ArrayList<>(jobs.size());
+                    for (Job job : jobs) parts.add(json(caller, job));
+                    return Reply.jsonArray(parts);
                 }),
                 new Route("POST", "/job", (exchange, params, caller) ->
                         created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
@@ -195,11 +199,6 @@ final class Routes implements HttpHandler {
                 new Route("POST", "/system/:action", this::systemAction));
     }
 
-    /**
-     * Past this many jobs (about 30 KB) a list is written as it is made: slower to send than one buffer,
-     * but sixteen clients asking for a thousand jobs then hold 8 KB each instead of 450 KB.
-     */
-    static final int STREAMED_LIST_JOBS = 64;
     /** The longest a client may block in one request on ?wait= or a stop. */
     static final long MAX_WAIT_MS = 600_000;
     /** The default wait for ?wait= without a timeout. */
@@ -215,7 +214,7 @@ final class Routes implements HttpHandler {
         String wait = query.get("wait");
         if (wait == null) {
             Job job = supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
-            return Reply.json(200, JobJson.job(policy.view(caller, job)));
+            return Reply.json(200, json(caller, job));
         }
         Predicate<Job> condition = switch (wait) {
             case "running" -> Job::running;
@@ -231,7 +230,7 @@ final class Routes implements HttpHandler {
             throws HttpError, JobException {
         try {
             return supervisor.await(id, condition, timeout)
-                    .map(job -> Reply.json(200, JobJson.job(policy.view(caller, job))))
+                    .map(job -> Reply.json(200, json(caller, job)))
                     .orElseThrow(() -> new HttpError(408, timeoutMessage));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -246,8 +245,8 @@ final class Routes implements HttpHandler {
         long timeout = query.number("timeout", 0, MAX_WAIT_MS, job.spec().stopTimeout());
         boolean wait = !"0".equals(query.get("wait"));
         Job stopping = supervisor.stop(id, timeout, caller);
-        if (stopping.ended()) return Reply.json(200, JobJson.job(stopping));
-        if (!wait) return Reply.json(202, JobJson.job(stopping));
+        if (stopping.ended()) return Reply.json(200, jsonCache.of(stopping));
+        if (!wait) return Reply.json(202, jsonCache.of(stopping));
         // KILL follows the timeout, so the end comes soon after; the margin covers the reaper.
         return awaitJob(id, Job::ended, timeout + 5_000, caller, "job '" + id + "' did not end after KILL");
     }
@@ -326,6 +325,12 @@ final class Routes implements HttpHandler {
 
     private record Matched(Route route, Map<String, String> params) {}
 
+    /** The job as {@code caller} may see it: the cached bytes of the snapshot, unless envs are redacted. */
+    private byte[] json(Caller caller, Job job) {
+        Job view = policy.view(caller, job);
+        return view == job ? jsonCache.of(job) : JobJson.job(view);
+    }
+
     private Matched match(HttpExchange exchange) throws HttpError, IOException {
         String method = exchange.getRequestMethod();
         List<String> path = segments(exchange.getRequestURI().getRawPath());
@@ -355,8 +360,8 @@ final class Routes implements HttpHandler {
         return false;
     }
 
-    private static Reply created(Job job) {
-        return Reply.json(201, JobJson.job(job)).header("Location", "/job/" + job.id());
+    private Reply created(Job job) {
+        return Reply.json(201, jsonCache.of(job)).header("Location", "/job/" + job.id());
     }
 
     private static String jobId(Map<String, String> params) throws HttpError {

@@ -190,6 +190,16 @@ public final class Supervisor {
         }
     }
 
+    /** How many jobs the table holds. */
+    public int size() {
+        lock.lock();
+        try {
+            return jobs.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public List<Job> list() {
         lock.lock();
         try {
