@@ -14,13 +14,7 @@ import java.util.function.IntSupplier;
  */
 final class JobJsonCache {
     /** A snapshot compared by identity: two equal snapshots are still two snapshots. */
-    private static final class Key {
-        private final Job job;
-
-        Key(Job job) {
-            this.job = job;
-        }
-
+    private record Key(Job job) {
         @Override
         public boolean equals(Object other) {
             return other instanceof Key key && key.job == job;
