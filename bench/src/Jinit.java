@@ -30,9 +30,14 @@ final class Jinit extends Daemon {
 
     /** POST /job; returns the id, or null when the table is full (507). */
     String startJob(Http h, String exec, String... args) throws IOException {
+        return startJobWith(h, "", exec, args);
+    }
+
+    /** The same, with {@code moreFields} (",\"name\":value...") added to the spec. */
+    String startJobWith(Http h, String moreFields, String exec, String... args) throws IOException {
         StringBuilder body = new StringBuilder("{\"exec\":").append(Json.quote(exec)).append(",\"args\":[");
         for (int i = 0; i < args.length; i++) body.append(i > 0 ? "," : "").append(Json.quote(args[i]));
-        Http.Response r = h.send("POST", "/job", "application/json", body.append("]}").toString());
+        Http.Response r = h.send("POST", "/job", "application/json", body.append("]").append(moreFields).append("}").toString());
         if (r.status() == 507) return null;
         if (r.status() != 201) throw new IOException("POST /job: " + r.status() + " " + r.text());
         // The id and pid are cut out of the answer by hand: a full parse would be measured as client time.

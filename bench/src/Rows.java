@@ -10,9 +10,9 @@ final class Rows {
     /** {@code before}: the run has a --baseline image, which must then fill every cell that jinit does. */
     static List<Table.Row> all(Bench.Counts c, boolean before) {
         List<Table.Row> rows = new ArrayList<>();
-        String mem = "memory: VmRSS of the daemon (pm2: its God daemon), MB";
+        String mem = "memory: VmRSS of the daemon (pm2: its God daemon), MB; floor: the JVM alone (bench/floor/JvmFloor.java)";
         rows.add(row(mem, "idle, 1 s after the first answer", "rss.idle", Table.Summary.MEDIAN, "MB", Table.KIB_TO_MB,
-                List.of(J, S, P), Table.atMost(24, "<= 24 MB")));
+                List.of(J, S, P, F), Table.atMost(24, "<= 24 MB")));
         rows.add(row(mem, "after " + c.memJobs() + " short jobs started, ended, deleted", "rss.afterShort", Table.Summary.MEDIAN, "MB",
                 Table.KIB_TO_MB, List.of(J, S, P), Table.atMost(28, "<= 28 MB")));
         rows.add(row(mem, "with " + c.memJobs() + " sleep jobs running", "rss.withSleeps", Table.Summary.MEDIAN, "MB", Table.KIB_TO_MB,
@@ -51,10 +51,10 @@ final class Rows {
             }
         }
 
-        String startup = "startup: exec -> first answered request (pm2: pm2.connect spawning its daemon)";
-        rows.add(row(startup, "host startup", "startup", Table.Summary.MEDIAN, "ms", Table.SAME, List.of(J, S, P),
+        String startup = "startup: exec -> first answered request (pm2: pm2.connect spawning its daemon; floor: the JVM alone)";
+        rows.add(row(startup, "host startup", "startup", Table.Summary.MEDIAN, "ms", Table.SAME, List.of(J, S, P, F),
                 Table.relative(S, 0.5, false, "<= 0.5 x sup")));
-        rows.add(row(startup, "host startup", "startup", Table.Summary.MAX, "ms", Table.SAME, List.of(J, S, P), null));
+        rows.add(row(startup, "host startup", "startup", Table.Summary.MAX, "ms", Table.SAME, List.of(J, S, P, F), null));
 
         String scale = "scale: jinit alone" + (before ? " (then before alone)" : "") + ", " + c.scaleJobs() + " sleep jobs requested, " + c.orphans() + " orphans";
         rows.add(row(scale, "sleep jobs running", "scale.started", Table.Summary.MAX, "n", Table.SAME, List.of(J), null));

@@ -283,7 +283,7 @@ class ApiFuzzTest {
         }
     }
 
-    /** Deletes ended jobs as they come, so that the table never fills (4,096 jobs), and counts them. */
+    /** Deletes ended jobs as they come, so that the table never fills (16,384 jobs), and counts them. */
     private static void janitor(Daemon daemon, Record record, AtomicBoolean done) throws Exception {
         while (!done.get()) {
             for (Map<String, Object> job : daemon.jobs()) {
