@@ -411,10 +411,14 @@ final class Routes implements HttpHandler {
     /** Splits a raw path into decoded segments, ignoring empty ones ("/job/" is "/job"). */
     private static List<String> segments(String rawPath) throws HttpError {
         try {
-            return java.util.Arrays.stream(rawPath.split("/"))
-                    .filter(segment -> !segment.isEmpty())
-                    .map(segment -> URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8))
-                    .toList();
+            List<String> segments = new ArrayList<>(4);
+            for (String segment : rawPath.split("/")) {
+                if (segment.isEmpty()) continue;
+                // Most segments need no decoding; URLDecoder would copy them anyway.
+                boolean encoded = segment.indexOf('%') >= 0 || segment.indexOf('+') >= 0;
+                segments.add(encoded ? URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8) : segment);
+            }
+            return segments;
         } catch (IllegalArgumentException e) {
             throw new HttpError(400, "malformed percent-encoding in the path");
         }

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * The uid that owns a TCP socket, asked of the kernel through netlink's sock_diag: one exact lookup by the
@@ -33,8 +34,12 @@ final class SocketOwners {
     /** In the answer, inet_diag_msg's idiag_uid follows family..retrans (4), the id (48), expires, rqueue, wqueue. */
     private static final int UID_OFFSET = NLMSGHDR + 4 + 48 + 12;
 
+    /** Idle sock_diag sockets kept for the next lookup: every API request makes one. */
+    private static final int KEPT_SOCKETS = 4;
+
     private final LibC libc;
     private final Runtime runtime;
+    private final ConcurrentLinkedDeque<Integer> idleSockets = new ConcurrentLinkedDeque<>();
 
     SocketOwners(LibC libc, Runtime runtime) {
         this.libc = libc;
@@ -58,8 +63,11 @@ final class SocketOwners {
         request.put(addressBytes(localAddress, v4)).put(addressBytes(remoteAddress, v4));
         request.order(ByteOrder.nativeOrder()).putInt(0).putInt(-1).putInt(-1); // any interface, no cookie
 
-        int fd = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        Integer idle = idleSockets.pollFirst();
+        int fd = idle != null ? idle : libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         if (fd < 0) throw failure("socket", LastError.getLastError(runtime));
+        // Kept only after a whole answer was read: a socket left mid-exchange could hand its stale answer on.
+        boolean answered = false;
         try {
             byte[] kernel = new byte[12]; // sockaddr_nl: family, pad, pid 0 (the kernel), groups 0
             ByteBuffer.wrap(kernel).order(ByteOrder.nativeOrder()).putShort((short) AF_NETLINK);
@@ -69,6 +77,7 @@ final class SocketOwners {
             byte[] answer = new byte[1024];
             long length = libc.recv(fd, answer, answer.length, 0);
             if (length < NLMSGHDR) throw failure("recv", length < 0 ? LastError.getLastError(runtime) : Errno.EIO);
+            answered = true;
             ByteBuffer reply = ByteBuffer.wrap(answer, 0, (int) length).order(ByteOrder.nativeOrder());
             short type = reply.getShort(4);
             if (type == NLMSG_ERROR) {
@@ -87,7 +96,8 @@ final class SocketOwners {
             if (reply.getInt(UID_OFFSET + 4) == 0) return OptionalInt.empty();
             return OptionalInt.of(reply.getInt(UID_OFFSET));
         } finally {
-            libc.close(fd);
+            if (answered && idleSockets.size() < KEPT_SOCKETS) idleSockets.addFirst(fd);
+            else libc.close(fd);
         }
     }
 

@@ -37,4 +37,30 @@ class SocketOwnersTest {
             assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(nobody, new InetSocketAddress(loopback, 1)));
         }
     }
+
+    @Test
+    void lookupsReuseAFewSocketsAndLeakNone() throws Exception {
+        // Every API request makes a lookup; the netlink sockets are kept for the next, a few at most.
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        try (ServerSocket server = new ServerSocket(0, 1, loopback);
+             Socket client = new Socket(loopback, server.getLocalPort());
+             Socket accepted = server.accept()) {
+            InetSocketAddress peer = (InetSocketAddress) accepted.getRemoteSocketAddress();
+            InetSocketAddress us = (InetSocketAddress) accepted.getLocalSocketAddress();
+            posix.tcpSocketOwner(peer, us);
+            long fdsBefore = openFds();
+            for (int i = 0; i < 200; i++) {
+                assertEquals(OptionalInt.of(0), posix.tcpSocketOwner(peer, us));
+                assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(new InetSocketAddress(loopback, 1), us),
+                        "an answer for a gone socket must not be handed to the next lookup");
+            }
+            assertEquals(fdsBefore, openFds(), "no socket leaked");
+        }
+    }
+
+    private static long openFds() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
 }
