@@ -204,6 +204,9 @@ public final class Bench {
         int n = counts.memJobs;
         Proc.sleep(counts.settleMs);
         rss("rss.idle.main", jinits, supervisord, pm2);
+        // A JVM gives memory back in its own time (compiler arenas every 5 s, malloc trimming): settled idle.
+        Proc.sleep(9 * counts.settleMs);
+        rss("rss.settled", jinits, supervisord, pm2);
 
         // n short jobs started, exited and deleted
         long t = System.nanoTime();
@@ -489,6 +492,9 @@ public final class Bench {
                     results.notes.put(note("scale.listBytes", system), r.body().length);
                 }
             }
+            // Listed once, each job's JSON is cached in the daemon: memory per job with that, too.
+            Proc.sleep(counts.settleMs);
+            results.add("scale.perJobKbListed", system, (double) (jinit.rssKb() - base) / Math.max(1, ids.size()));
             results.add("scale.stop", system, stopAll(jinit, ids) / 1e6);
             jinit.deleteAll(8);
             orphanStorm(jinit, system);

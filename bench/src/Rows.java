@@ -13,6 +13,8 @@ final class Rows {
         String mem = "memory: VmRSS of the daemon (pm2: its God daemon), MB; floor: the JVM alone (bench/floor/JvmFloor.java)";
         rows.add(row(mem, "idle, 1 s after the first answer", "rss.idle", Table.Summary.MEDIAN, "MB", Table.KIB_TO_MB,
                 List.of(J, S, P, F), Table.atMost(24, "<= 24 MB")));
+        rows.add(row(mem, "idle, settled: " + 10 * c.settleMs() / 1000.0 + " s after start", "rss.settled", Table.Summary.MEDIAN, "MB",
+                Table.KIB_TO_MB, List.of(J, S, P), null));
         rows.add(row(mem, "after " + c.memJobs() + " short jobs started, ended, deleted", "rss.afterShort", Table.Summary.MEDIAN, "MB",
                 Table.KIB_TO_MB, List.of(J, S, P), Table.atMost(28, "<= 28 MB")));
         rows.add(row(mem, "with " + c.memJobs() + " sleep jobs running", "rss.withSleeps", Table.Summary.MEDIAN, "MB", Table.KIB_TO_MB,
@@ -60,6 +62,8 @@ final class Rows {
         rows.add(row(scale, "sleep jobs running", "scale.started", Table.Summary.MAX, "n", Table.SAME, List.of(J), null));
         rows.add(row(scale, "memory per running job", "scale.perJobKb", Table.Summary.MAX, "KB", Table.SAME, List.of(J),
                 Table.atMost(4, "<= 4 KB")));
+        rows.add(row(scale, "the same, once listed (its JSON cached)", "scale.perJobKbListed", Table.Summary.MAX, "KB", Table.SAME,
+                List.of(J), null));
         rows.add(row(scale, "GET /jobs with them all", "scale.list", Table.Summary.MEDIAN, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "GET /jobs with them all", "scale.list", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "stop them all (POST /job/:id/stop each)", "scale.stop", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
