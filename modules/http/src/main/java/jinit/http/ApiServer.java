@@ -9,16 +9,9 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-/**
- * The HTTP endpoint: one context. Exchanges run on a pool of platform threads, which hands a request over
- * faster than a new virtual thread would; the requests that may block (waits, streams, stops) move on to a
- * virtual thread each, so that a thousand open event streams hold no platform threads.
- */
+/** The HTTP endpoint: one context, one virtual thread per exchange. */
 public final class ApiServer implements AutoCloseable {
 
     /**
@@ -45,19 +38,14 @@ public final class ApiServer implements AutoCloseable {
      * @param allowRemote the address is off loopback and the user asked for it; only the token then admits
      * @param peers       how to find the uid behind a connection
      */
-    /** How long a worker thread with nothing to do lives on. */
-    static final long IDLE_WORKER_SECONDS = 30;
-
     public record Config(InetSocketAddress address, String token, boolean allowRemote, PeerIdentity peers) {}
 
     private final HttpServer server;
-    private final ExecutorService exchanges;
-    private final ExecutorService blockingRequests;
+    private final ExecutorService executor;
 
-    private ApiServer(HttpServer server, ExecutorService exchanges, ExecutorService blockingRequests) {
+    private ApiServer(HttpServer server, ExecutorService executor) {
         this.server = server;
-        this.exchanges = exchanges;
-        this.blockingRequests = blockingRequests;
+        this.executor = executor;
     }
 
     /** Binds and starts serving. */
@@ -72,16 +60,12 @@ public final class ApiServer implements AutoCloseable {
             if (System.getProperty(name) == null) System.setProperty(name, value);
         });
         HttpServer server = HttpServer.create(config.address(), 128);
-        // Unbounded, because the server reads a request's headers on this thread too: a slow client must
-        // not hold up the others. Idle workers end after IDLE_WORKER_SECONDS.
-        ExecutorService exchanges = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_WORKER_SECONDS, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), Thread.ofPlatform().name("jinit-http-", 0).daemon(true).factory());
-        ExecutorService blockingRequests = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(exchanges);
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
         Guard guard = new Guard(config.address().getAddress(), config.token(), !loopback, config.peers());
-        server.createContext("/", new Routes(supervisor, system, guard, policy, new RefusalLog(console), blockingRequests));
+        server.createContext("/", new Routes(supervisor, system, guard, policy, new RefusalLog(console)));
         server.start();
-        return new ApiServer(server, exchanges, blockingRequests);
+        return new ApiServer(server, executor);
     }
 
     public InetSocketAddress address() {
@@ -91,14 +75,12 @@ public final class ApiServer implements AutoCloseable {
     /** Stops accepting, and waits up to {@code seconds} for exchanges in progress to finish. */
     public void stopGracefully(int seconds) {
         server.stop(seconds);
-        exchanges.shutdownNow();
-        blockingRequests.shutdownNow();
+        executor.shutdownNow();
     }
 
     @Override
     public void close() {
         server.stop(0);
-        exchanges.shutdownNow();
-        blockingRequests.shutdownNow();
+        executor.shutdownNow();
     }
 }

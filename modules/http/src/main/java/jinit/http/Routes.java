@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.StringJoiner;
 import java.util.Locale;
 import java.util.OptionalInt;
-import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 
 /**
@@ -56,12 +55,8 @@ final class Routes implements HttpHandler {
     private final RefusalLog refusals;
     private final List<Route> routes;
     private final JobJsonCache jsonCache;
-    /** Runs the requests that may block (waits, streams and stops), each on a virtual thread of its own. */
-    private final Executor blockingRequests;
 
-    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals,
-           Executor blockingRequests) {
-        this.blockingRequests = blockingRequests;
+    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals) {
         this.jsonCache = new JobJsonCache(supervisor::size);
         this.supervisor = supervisor;
         this.system = system;
@@ -73,64 +68,27 @@ final class Routes implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        Caller caller = null;
-        Matched matched;
-        try {
-            caller = guard.admit(exchange);
-            matched = match(exchange);
-        } catch (HttpError | RuntimeException e) {
-            try (exchange) {
-                failure(exchange, caller, e).send(exchange);
-            }
-            return;
-        } catch (IOException e) {
-            exchange.close();
-            throw e;
-        }
-        if (matched.route().mayBlock().test(exchange)) {
-            // A wait or a stream can last minutes: it gets a virtual thread of its own, so that the server's
-            // worker threads stay few and free for the quick requests.
-            Caller admitted = caller;
-            blockingRequests.execute(() -> answer(exchange, admitted, matched));
-        } else {
-            answer(exchange, caller, matched);
-        }
-    }
-
-    /** Runs the matched route and sends its answer, or the error it ended in; closes the exchange. */
-    private void answer(HttpExchange exchange, Caller caller, Matched matched) {
         try (exchange) {
             Reply reply;
+            Caller caller = null;
             try {
-                reply = matched.route().action().run(exchange, matched.params(), caller);
-            } catch (HttpError | JobException | RuntimeException e) {
-                reply = failure(exchange, caller, e);
-            }
-            reply.send(exchange);
-        } catch (IOException e) {
-            // The client went away mid-answer: nothing is left to tell it.
-        }
-    }
-
-    private Reply failure(HttpExchange exchange, Caller caller, Exception failure) {
-        return switch (failure) {
-            case HttpError e -> {
-                Reply reply = Reply.error(e.status(), e.getMessage());
+                caller = guard.admit(exchange);
+                reply = route(exchange, caller);
+            } catch (HttpError e) {
+                reply = Reply.error(e.status(), e.getMessage());
                 if (e.allow() != null) reply.header("Allow", e.allow());
                 if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
-                yield reply;
-            }
-            case JobException e -> {
+            } catch (JobException e) {
+                reply = Reply.error(status(e.reason()), e.getMessage());
                 if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
-                yield Reply.error(status(e.reason()), e.getMessage());
-            }
-            default -> {
+            } catch (RuntimeException e) {
                 // A bug must not take the API down or leak a stack trace to the client.
                 System.err.println("jinit: internal error on " + exchange.getRequestMethod() + " "
-                        + exchange.getRequestURI().getRawPath() + ": " + failure);
-                yield Reply.error(500, "internal error");
+                        + exchange.getRequestURI().getRawPath() + ": " + e);
+                reply = Reply.error(500, "internal error");
             }
-        };
+            reply.send(exchange);
+        }
     }
 
     private void refused(HttpExchange exchange, Caller caller, int status, String rule) {
@@ -139,13 +97,9 @@ final class Routes implements HttpHandler {
     }
 
     /** One route: a method and a path pattern whose ":name" segments are captured. */
-    private record Route(String method, String[] pattern, Action action, Predicate<HttpExchange> mayBlock) {
+    private record Route(String method, String[] pattern, Action action) {
         Route(String method, String pattern, Action action) {
-            this(method, pattern.substring(1).split("/"), action, exchange -> false);
-        }
-
-        Route(String method, String pattern, Action action, Predicate<HttpExchange> mayBlock) {
-            this(method, pattern.substring(1).split("/"), action, mayBlock);
+            this(method, pattern.substring(1).split("/"), action);
         }
 
         Map<String, String> match(List<String> path) {
@@ -174,7 +128,7 @@ final class Routes implements HttpHandler {
                 }),
                 new Route("POST", "/job", (exchange, params, caller) ->
                         created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
-                new Route("GET", "/job/:id", this::getJob, exchange -> hasParameter(exchange, "wait")),
+                new Route("GET", "/job/:id", this::getJob),
                 new Route("PUT", "/job/:id", (exchange, params, caller) -> {
                     String id = jobId(params);
                     return created(supervisor.put(id, policy.admitStart(caller, readSpec(exchange)), caller));
@@ -193,9 +147,9 @@ final class Routes implements HttpHandler {
                     supervisor.signal(id, signal.getAsInt(), caller);
                     return Reply.noContent();
                 }),
-                new Route("POST", "/job/:id/stop", this::stopJob, exchange -> true),
-                new Route("GET", "/job/:id/log", this::jobLog, exchange -> hasParameter(exchange, "follow")),
-                new Route("GET", "/events", this::events, exchange -> true),
+                new Route("POST", "/job/:id/stop", this::stopJob),
+                new Route("GET", "/job/:id/log", this::jobLog),
+                new Route("GET", "/events", this::events),
                 new Route("POST", "/system/:action", this::systemAction));
     }
 
@@ -323,15 +277,13 @@ final class Routes implements HttpHandler {
         return Reply.json(202, JobJson.value(Map.of("shutdown", params.get("action"))));
     }
 
-    private record Matched(Route route, Map<String, String> params) {}
-
     /** The job as {@code caller} may see it: the cached bytes of the snapshot, unless envs are redacted. */
     private byte[] json(Caller caller, Job job) {
         Job view = policy.view(caller, job);
         return view == job ? jsonCache.of(job) : JobJson.job(view);
     }
 
-    private Matched match(HttpExchange exchange) throws HttpError, IOException {
+    private Reply route(HttpExchange exchange, Caller caller) throws HttpError, JobException, IOException {
         String method = exchange.getRequestMethod();
         List<String> path = segments(exchange.getRequestURI().getRawPath());
         StringJoiner allowed = new StringJoiner(", ");
@@ -342,22 +294,12 @@ final class Routes implements HttpHandler {
                 // A request without a body is complete now; saying so keeps a long wait or stream from
                 // counting against the server's request-read timeout (sun.net.httpserver.maxReqTime).
                 if (!method.equals("POST") && !method.equals("PUT")) exchange.getRequestBody().close();
-                return new Matched(route, params);
+                return route.action.run(exchange, params, caller);
             }
             allowed.add(route.method);
         }
         if (allowed.length() > 0) throw HttpError.methodNotAllowed(allowed.toString());
         throw new HttpError(404, "no route " + method + " " + exchange.getRequestURI().getRawPath());
-    }
-
-    /** Whether the query names {@code parameter} at all; a cheap test, before the query is validated. */
-    private static boolean hasParameter(HttpExchange exchange, String parameter) {
-        String query = exchange.getRequestURI().getRawQuery();
-        if (query == null) return false;
-        for (String pair : query.split("&")) {
-            if (pair.equals(parameter) || pair.startsWith(parameter + "=")) return true;
-        }
-        return false;
     }
 
     private Reply created(Job job) {

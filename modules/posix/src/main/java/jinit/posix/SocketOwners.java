@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The uid that owns a TCP socket, asked of the kernel through netlink's sock_diag: one exact lookup by the
@@ -34,12 +35,16 @@ final class SocketOwners {
     /** In the answer, inet_diag_msg's idiag_uid follows family..retrans (4), the id (48), expires, rqueue, wqueue. */
     private static final int UID_OFFSET = NLMSGHDR + 4 + 48 + 12;
 
-    /** Idle sock_diag sockets kept for the next lookup: every API request makes one. */
-    private static final int KEPT_SOCKETS = 4;
+    /**
+     * Idle sock_diag sockets kept for the next lookup: every API request makes one. The first lookup opens
+     * them all, so that at rest there are always exactly this many, whatever the load was.
+     */
+    static final int KEPT_SOCKETS = 4;
 
     private final LibC libc;
     private final Runtime runtime;
     private final ConcurrentLinkedDeque<Integer> idleSockets = new ConcurrentLinkedDeque<>();
+    private final AtomicBoolean filled = new AtomicBoolean();
 
     SocketOwners(LibC libc, Runtime runtime) {
         this.libc = libc;
@@ -63,6 +68,12 @@ final class SocketOwners {
         request.put(addressBytes(localAddress, v4)).put(addressBytes(remoteAddress, v4));
         request.order(ByteOrder.nativeOrder()).putInt(0).putInt(-1).putInt(-1); // any interface, no cookie
 
+        if (!filled.getAndSet(true)) {
+            for (int i = 1; i < KEPT_SOCKETS; i++) {
+                int spare = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+                if (spare >= 0) idleSockets.addFirst(spare);
+            }
+        }
         Integer idle = idleSockets.pollFirst();
         int fd = idle != null ? idle : libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         if (fd < 0) throw failure("socket", LastError.getLastError(runtime));

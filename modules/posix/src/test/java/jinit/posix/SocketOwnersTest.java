@@ -6,7 +6,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -49,6 +54,12 @@ class SocketOwnersTest {
             InetSocketAddress us = (InetSocketAddress) accepted.getLocalSocketAddress();
             posix.tcpSocketOwner(peer, us);
             long fdsBefore = openFds();
+            // Eight lookups at once: more sockets than are kept, and the spares must be closed afterwards.
+            List<Future<OptionalInt>> answers = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+                for (int i = 0; i < 400; i++) answers.add(pool.submit(() -> posix.tcpSocketOwner(peer, us)));
+            }
+            for (Future<OptionalInt> answer : answers) assertEquals(OptionalInt.of(0), answer.get());
             for (int i = 0; i < 200; i++) {
                 assertEquals(OptionalInt.of(0), posix.tcpSocketOwner(peer, us));
                 assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(new InetSocketAddress(loopback, 1), us),

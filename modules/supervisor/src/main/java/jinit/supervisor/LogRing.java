@@ -71,11 +71,6 @@ public final class LogRing implements ProcessBackend.JobOutput {
     /** The job was deleted or replaced: whatever still comes (from a grandchild holding the pipe) is dropped. */
     private boolean discarded;
 
-    /** A ring of its own, under no shared budget (tests, tools). */
-    public LogRing(int capacity) {
-        this(capacity, new LogBudget(Long.MAX_VALUE));
-    }
-
     public LogRing(int capacity, LogBudget budget) {
         this.capacity = capacity;
         this.budget = budget;
