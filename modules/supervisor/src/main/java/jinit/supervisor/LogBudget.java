@@ -28,10 +28,6 @@ public final class LogBudget {
         this.limit = limit;
     }
 
-    public long limit() {
-        return limit;
-    }
-
     /** Bytes all rings hold now. */
     public long held() {
         return held.get();
