@@ -10,9 +10,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The uid that owns a TCP socket, asked of the kernel through netlink's sock_diag: one exact lookup by the
@@ -43,8 +42,9 @@ final class SocketOwners {
 
     private final LibC libc;
     private final Runtime runtime;
-    private final ConcurrentLinkedDeque<Integer> idleSockets = new ConcurrentLinkedDeque<>();
-    private final AtomicBoolean filled = new AtomicBoolean();
+    /** Guarded by itself: the check for room and the keeping must be one step, or the pool outgrows its size. */
+    private final ArrayDeque<Integer> idleSockets = new ArrayDeque<>(KEPT_SOCKETS);
+    private boolean filled;
 
     SocketOwners(LibC libc, Runtime runtime) {
         this.libc = libc;
@@ -68,14 +68,7 @@ final class SocketOwners {
         request.put(addressBytes(localAddress, v4)).put(addressBytes(remoteAddress, v4));
         request.order(ByteOrder.nativeOrder()).putInt(0).putInt(-1).putInt(-1); // any interface, no cookie
 
-        if (!filled.getAndSet(true)) {
-            for (int i = 1; i < KEPT_SOCKETS; i++) {
-                int spare = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-                if (spare >= 0) idleSockets.addFirst(spare);
-            }
-        }
-        Integer idle = idleSockets.pollFirst();
-        int fd = idle != null ? idle : libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        int fd = takeSocket();
         if (fd < 0) throw failure("socket", LastError.getLastError(runtime));
         // Kept only after a whole answer was read: a socket left mid-exchange could hand its stale answer on.
         boolean answered = false;
@@ -107,8 +100,32 @@ final class SocketOwners {
             if (reply.getInt(UID_OFFSET + 4) == 0) return OptionalInt.empty();
             return OptionalInt.of(reply.getInt(UID_OFFSET));
         } finally {
-            if (answered && idleSockets.size() < KEPT_SOCKETS) idleSockets.addFirst(fd);
-            else libc.close(fd);
+            if (!answered || !keep(fd)) libc.close(fd);
+        }
+    }
+
+    /** A kept socket, or a new one; the first call opens the spares too. */
+    private int takeSocket() {
+        synchronized (idleSockets) {
+            if (!filled) {
+                filled = true;
+                for (int i = 1; i < KEPT_SOCKETS; i++) {
+                    int spare = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+                    if (spare >= 0) idleSockets.addFirst(spare);
+                }
+            }
+            Integer idle = idleSockets.pollFirst();
+            if (idle != null) return idle;
+        }
+        return libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    }
+
+    /** Keeps {@code fd} for the next lookup if there is room; false if the caller must close it. */
+    private boolean keep(int fd) {
+        synchronized (idleSockets) {
+            if (idleSockets.size() >= KEPT_SOCKETS) return false;
+            idleSockets.addFirst(fd);
+            return true;
         }
     }
 

@@ -70,11 +70,14 @@ final class ProcFs {
         Path proc = Path.of("/proc/" + pid);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
-            // comm changes after the memory and before the stack, so both must show the new program.
+            // comm changes after the memory and before the stack, so both must show the new program, and
+            // comm must say so before and after the read. A read in the middle of an exec can come back cut
+            // short (seen: "j"), so only a whole argument list counts: it ends with a NUL.
+            boolean before = Files.readString(proc.resolve("comm")).equals(comm + "\n");
             String cmdline = Files.readString(proc.resolve("cmdline"));
+            boolean after = Files.readString(proc.resolve("comm")).equals(comm + "\n");
             // A program exec'd by another exec (jinit-exec) may still show its predecessor's arguments.
-            if (Files.readString(proc.resolve("comm")).equals(comm + "\n") && !cmdline.isEmpty()
-                    && !cmdline.startsWith("jinit-exec\0")) {
+            if (before && after && cmdline.endsWith("\0") && !cmdline.startsWith("jinit-exec\0")) {
                 return cmdline;
             }
             Thread.sleep(2);
