@@ -299,15 +299,6 @@ public final class JobJson {
         return write(generator -> writeJob(generator, job));
     }
 
-    public static byte[] jobs(List<Job> jobs) {
-        // A job is about 450 bytes: sized up front, the buffer is not copied a dozen times while it grows.
-        return write(256 + 512 * Math.min(jobs.size(), 100_000), generator -> {
-            generator.writeStartArray();
-            for (Job job : jobs) writeJob(generator, job);
-            generator.writeEndArray();
-        });
-    }
-
     public static byte[] error(String message) {
         return write(generator -> {
             generator.writeStartObject();
@@ -327,11 +318,7 @@ public final class JobJson {
     }
 
     public static byte[] write(Body body) {
-        return write(256, body);
-    }
-
-    private static byte[] write(int expectedSize, Body body) {
-        var bytes = new ByteArrayOutputStream(expectedSize);
+        var bytes = new ByteArrayOutputStream(256);
         try (JsonGenerator generator = FACTORY.createGenerator(bytes, JsonEncoding.UTF8)) {
             body.writeTo(generator);
         } catch (IOException e) {

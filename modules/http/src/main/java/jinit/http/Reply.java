@@ -85,8 +85,6 @@ final class Reply {
             }
             return;
         }
-        // A HEAD answer has no body. Given a length for one, jdk.httpserver logs a WARNING on the console for every
-        // request, past RefusalLog's throttle: a flood of HEADs would drown the console.
         if (elements != null) {
             long length = 2 + Math.max(0, elements.size() - 1);
             for (byte[] element : elements) length += element.length;
@@ -101,6 +99,8 @@ final class Reply {
             }
             return;
         }
+        // A HEAD answer has no body. Given a length for one, jdk.httpserver logs a WARNING on the console for every
+        // request, past RefusalLog's throttle: a flood of HEADs would drown the console.
         if (body == null || exchange.getRequestMethod().equals("HEAD")) {
             exchange.sendResponseHeaders(status, -1);
             return;

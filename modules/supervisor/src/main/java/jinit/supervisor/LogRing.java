@@ -200,7 +200,7 @@ public final class LogRing implements ProcessBackend.JobOutput {
     }
 
     /** Bytes held now. */
-    public long size() {
+    long size() {
         lock.lock();
         try {
             return size;
