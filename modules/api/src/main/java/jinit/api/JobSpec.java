@@ -25,6 +25,8 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
                       List<FdSpec> fds, long stopTimeout) {
 
     public static final String DEFAULT_CWD = "/";
+    /** Where a bare {@code exec} is looked for when the job's environment has no PATH. */
+    public static final String DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
     /** 256 KiB: a few thousand lines of context, and 1,000 jobs still fit in 256 MB worst case. */
     public static final int DEFAULT_LOG_BYTES = 256 * 1024;
     /** The largest log a job may ask for: 16 MiB, so one spec cannot exhaust a small board's memory. */
@@ -45,6 +47,10 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
 
     public JobSpec withUser(AccountRef newUser) {
         return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout);
+    }
+
+    public JobSpec withEnvs(Map<String, String> newEnvs) {
+        return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout);
     }
 
     public JobSpec withRestart(Restart newRestart) {

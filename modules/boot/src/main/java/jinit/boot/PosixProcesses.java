@@ -19,11 +19,8 @@ import jinit.supervisor.LaunchException;
 import jinit.supervisor.LogRing;
 import jinit.supervisor.ProcessBackend;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,8 +29,6 @@ import java.util.Map;
  * (log pipes, files, listening sockets) and spawns it with posix_spawn.
  */
 final class PosixProcesses implements ProcessBackend {
-    /** Where a job without a PATH of its own looks for a bare program name. */
-    static final String DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
     /** Files a job's stdio creates get rw-r--r--, as a shell redirection would under umask 022. */
     private static final int FILE_MODE = 0644;
 
@@ -42,8 +37,14 @@ final class PosixProcesses implements ProcessBackend {
     private final OutputPump pump;
     private final Map<String, String> initEnvironment;
     private final List<String> initEnvironmentList;
-    /** Listening sockets, per job id and uri, kept open across restarts so clients are never refused. */
-    private final Map<String, Map<String, Integer>> heldSockets = new HashMap<>();
+    /**
+     * Listening sockets kept open across a job's restarts, so clients are never refused. Keyed by the job and
+     * by the identity the socket belongs to, so a socket made for one job or user is never handed to another;
+     * {@link #forget} closes a job's sockets when it is deleted or replaced, or its start failed.
+     */
+    private final Map<HeldSocket, Integer> heldSockets = new HashMap<>();
+
+    private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
     PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment) {
         this.posix = posix;
@@ -56,32 +57,20 @@ final class PosixProcesses implements ProcessBackend {
     @Override
     public PreparedLaunch prepare(String id, JobSpec spec, JobOutput output) throws LaunchException {
         Map<String, String> environment = spec.envs() != null ? spec.envs() : initEnvironment;
-        String path = resolveExecutable(spec.exec(), spec.cwd(), environment.getOrDefault("PATH", DEFAULT_PATH));
+        // The spawner searches it: as root for a root job, with the job's own ids for anyone else's.
+        String searchPath = spec.exec().startsWith("/") ? null : environment.getOrDefault("PATH", JobSpec.DEFAULT_PATH);
         Credentials credentials = credentials(spec);
         List<String> argv = new ArrayList<>(spec.args().size() + 1);
         argv.add(spec.exec());
         argv.addAll(spec.args());
         List<String> envp = spec.envs() != null ? environmentList(spec.envs()) : initEnvironmentList;
-        List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, spec.fds());
-        // posix_spawn cannot tell us the pid before the child runs, yet LISTEN_PID must equal it. A job with
-        // fds therefore execs jinit-exec, a few lines of C that set LISTEN_PID to its own pid and exec the
-        // real program: no fork() in the JVM, and no shell needed in the rootfs.
-        Path helper = null;
-        if (!spec.fds().isEmpty()) {
-            try {
-                helper = Posix.execHelper();
-            } catch (SpawnException e) {
-                throw new LaunchException("cannot pass fds to '" + spec.exec() + "': " + e.getMessage());
-            }
-        }
-        String program = path;
-        Path execHelper = helper;
-        return () -> start(spec, program, List.copyOf(argv), envp, credentials, sockets, execHelper, output);
+        List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, credentials, spec.fds());
+        return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output);
     }
 
     /** Runs under the supervisor's lock: opens the per-start descriptors, spawns, and always closes them. */
-    private int start(JobSpec spec, String path, List<String> argv, List<String> envp, Credentials credentials,
-                      List<Integer> sockets, Path execHelper, JobOutput output) throws LaunchException {
+    private int start(JobSpec spec, String searchPath, List<String> argv, List<String> envp, Credentials credentials,
+                      List<Integer> sockets, JobOutput output) throws LaunchException {
         List<Integer> toClose = new ArrayList<>();
         List<Integer> pipesToWatch = new ArrayList<>();
         List<LogRing.Stream> pipeStreams = new ArrayList<>();
@@ -104,8 +93,10 @@ final class PosixProcesses implements ProcessBackend {
                     }
                 }
             }
-            SpawnRequest request = new SpawnRequest(path, argv, envp, spec.cwd(), credentials, stdin, stdout, stderr, passFds);
-            if (execHelper != null) request = request.socketActivated(execHelper, spec.fds().stream().map(FdSpec::name).toList());
+            SpawnRequest request = new SpawnRequest(spec.exec(), argv, envp, spec.cwd(), searchPath, credentials,
+                    stdin, stdout, stderr, passFds, List.of());
+            // systemd's protocol: the spawner starts the job through jinit-exec, which sets LISTEN_PID.
+            if (!passFds.isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
             int pid = posix.spawner().spawn(request);
             for (int i = 0; i < pipesToWatch.size(); i++) watch(pipesToWatch.get(i), pipeStreams.get(i), output);
             pipesToWatch.clear();
@@ -192,21 +183,26 @@ final class PosixProcesses implements ProcessBackend {
         };
     }
 
-    /** Opens (once per job id and uri) the sockets the spec asks for, in spec order. */
-    private List<Integer> listeningSockets(String id, List<FdSpec> fds) throws LaunchException {
+    /**
+     * Opens (once per job, identity and uri) the sockets the spec asks for, in spec order, owned by the
+     * identity the job runs as.
+     */
+    private List<Integer> listeningSockets(String id, Credentials credentials, List<FdSpec> fds) throws LaunchException {
+        int uid = credentials == null ? 0 : credentials.uid();
+        int gid = credentials == null ? 0 : credentials.gid();
         synchronized (heldSockets) {
-            Map<String, Integer> held = heldSockets.computeIfAbsent(id, key -> new LinkedHashMap<>());
             List<Integer> sockets = new ArrayList<>();
             for (FdSpec fd : fds) {
                 if (!(fd instanceof FdSpec.Listen(String uri, String name))) continue;
-                Integer socket = held.get(uri);
+                HeldSocket key = new HeldSocket(id, uid, gid, uri);
+                Integer socket = heldSockets.get(key);
                 if (socket == null) {
                     try {
-                        socket = posix.listen(uri);
+                        socket = posix.listenAs(uri, uid, gid);
                     } catch (PosixException e) {
                         throw new LaunchException(e.getMessage());
                     }
-                    held.put(uri, socket);
+                    heldSockets.put(key, socket);
                 }
                 sockets.add(socket);
             }
@@ -216,11 +212,15 @@ final class PosixProcesses implements ProcessBackend {
 
     @Override
     public void forget(String id) {
-        Map<String, Integer> held;
+        List<Integer> toClose = new ArrayList<>();
         synchronized (heldSockets) {
-            held = heldSockets.remove(id);
+            heldSockets.entrySet().removeIf(held -> {
+                if (!held.getKey().jobId().equals(id)) return false;
+                toClose.add(held.getValue());
+                return true;
+            });
         }
-        if (held != null) held.values().forEach(posix::close);
+        toClose.forEach(posix::close);
     }
 
     private Credentials credentials(JobSpec spec) throws LaunchException {
@@ -231,21 +231,6 @@ final class PosixProcesses implements ProcessBackend {
         } catch (UnknownAccountException e) {
             throw new LaunchException(e.getMessage());
         }
-    }
-
-    /**
-     * posix_spawnp would search init's PATH, not the job's, so the lookup happens here. A name with a
-     * slash is not searched; a relative one is relative to the job's cwd, as a shell would run it there.
-     */
-    static String resolveExecutable(String exec, String cwd, String searchPath) throws LaunchException {
-        if (exec.startsWith("/")) return exec;
-        if (exec.indexOf('/') >= 0) return Path.of("/").resolve(cwd).resolve(exec).normalize().toString();
-        for (String directory : searchPath.split(":")) {
-            // An empty or relative PATH entry is relative to the job's cwd, where the job will look too.
-            Path candidate = Path.of("/").resolve(cwd).resolve(directory.isEmpty() ? "." : directory).resolve(exec);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate.toString();
-        }
-        throw new LaunchException("cannot start '" + exec + "': not found in PATH " + searchPath + " (ENOENT)");
     }
 
     private static List<String> environmentList(Map<String, String> environment) {

@@ -16,14 +16,6 @@ public record Credentials(int uid, int gid, int[] supplementaryGroups) {
         return supplementaryGroups.clone();
     }
 
-    int groupCount() {
-        return supplementaryGroups.length;
-    }
-
-    int group(int i) {
-        return supplementaryGroups[i];
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof Credentials c

@@ -20,6 +20,7 @@ final class Errno {
     static final int EMFILE = 24;
     static final int EAFNOSUPPORT = 97;
     static final int EADDRINUSE = 98;
+    static final int ETIMEDOUT = 110;
 
     private Errno() {}
 

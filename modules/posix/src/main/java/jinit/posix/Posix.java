@@ -27,7 +27,7 @@ public final class Posix {
     private static final int F_GETFD = 1;
     private static final int AF_INET = 2;
     private static final int SOCK_DGRAM = 2;
-    private static final int SOCK_CLOEXEC = 0x80000;
+    static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
     /** listen(2)'s backlog: the kernel caps it at net.core.somaxconn (4096 since Linux 5.4). */
@@ -85,7 +85,11 @@ public final class Posix {
     }
 
     /** The spawner; its thread "jinit-spawner" starts on first use. */
-    public synchronized Spawner spawner() {
+    public Spawner spawner() {
+        return spawnerThread();
+    }
+
+    private synchronized PosixSpawner spawnerThread() {
         if (spawner == null) {
             spawner = new PosixSpawner(libc, runtime, reaper);
         }
@@ -238,6 +242,27 @@ public final class Posix {
         if (fd < 0) {
             throw listenFailure("socket", address, LastError.getLastError(runtime));
         }
+        return bindAndListen(fd, address);
+    }
+
+    /**
+     * {@link #listen(String)} for a socket that {@code uid} and {@code gid} own in the kernel's eyes (its
+     * inode, sock_diag, /proc/net/tcp), as a socket the job had made itself would be: a job handed a socket
+     * init made as root could otherwise turn it into a client that speaks to init's API as root. The bind
+     * still runs as root, so the admin's choice of a privileged port or socket path works.
+     */
+    public int listenAs(String uri, int uid, int gid) throws PosixException {
+        ListenAddress address;
+        try {
+            address = ListenAddress.parse(uri);
+        } catch (IllegalArgumentException e) {
+            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
+        }
+        return uid == 0 && gid == 0 ? listen(address) : spawnerThread().listenAs(this, address, uid, gid);
+    }
+
+    /** Takes over {@code fd}: bound and listening, or closed when a step fails. */
+    int bindAndListen(int fd, ListenAddress address) throws PosixException {
         try {
             if (address.protocol() == ListenAddress.Protocol.TCP) {
                 int[] on = {1};
@@ -392,7 +417,7 @@ public final class Posix {
     }
 
     /** "listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)", whichever step failed. */
-    private PosixException listenFailure(String syscall, ListenAddress address, int errno) {
+    PosixException listenFailure(String syscall, ListenAddress address, int errno) {
         return new PosixException(syscall, errno,
                 Errno.message("listen", address.toString(), libc.strerror(errno), errno));
     }

@@ -4,46 +4,63 @@ import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.LockSupport;
 import jinit.posix.ffi.LibC;
+import jnr.ffi.LastError;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
 /**
- * Runs every posix_spawn on one dedicated platform thread, "jinit-spawner".
+ * Runs every posix_spawn on one dedicated platform thread, "jinit-spawner", whose native buffers are then
+ * reused without locking. Callers hand over a task and park until the spawner unparks them.
  *
- * <p>One thread because switching ids for {@link Credentials} is per thread (see
- * {@link ThreadCredentials}), and because its native buffers can then be reused without locking.
- * Callers hand over a request and park until the spawner unparks them.
+ * <p>The JVM never takes another user's ids, not even on one thread: the kernel lets a user signal any
+ * thread whose real or saved uid is its own, and a SIGSEGV sent to PID 1 panics the kernel. A job that runs
+ * as someone else execs the jinit-exec helper first ({@code src/main/c/jinit-exec.c}), which drops root's
+ * ids in the child, changes directory and searches PATH with the job's ids, and reports back on a pipe
+ * before it execs the program, so a start that cannot work still fails here, at once, with its reason.
+ *
+ * <p>The one credential this thread ever changes is its fsuid, for the length of one socket(2) call in
+ * {@link #listenAs}: the kernel makes a socket's owner the creating thread's fsuid, and the fsuid takes no
+ * part in the kernel's checks of who may signal or trace a thread.
  */
 final class PosixSpawner implements Spawner {
-    private static final short POSIX_SPAWN_RESETIDS = 0x01;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
     private static final int SIGKILL = 9;
     private static final int SIGSTOP = 19;
     private static final int SIGSET_SIZE = 128;
-    private static final int O_RDWR = 2;
     private static final byte[] DEV_NULL = "/dev/null\0".getBytes(StandardCharsets.US_ASCII);
+    private static final short POLLIN = 0x1;
+    /**
+     * How long jinit-exec may take to drop ids, chdir and search PATH. Microseconds normally; a stat on a
+     * hung network or FUSE mount could take forever, and the supervisor's lock is held meanwhile.
+     */
+    static final int REPORT_TIMEOUT_MS = 5_000;
+    /** At most 11 bytes a gid with its comma: 10,000 stay well inside one argument's 128 KiB. */
+    private static final int GROUPS_PER_ARGUMENT = 10_000;
 
     private final LibC libc;
+    private final Runtime runtime;
     private final WaitidReaper reaper;
-    private final Thread thread;
-    private final LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Call<?>> calls = new LinkedBlockingQueue<>();
 
     // Owned by the spawner thread. Sizes are glibc's (x86_64 and aarch64 alike) with room to spare.
-    private final Runtime runtime;
     private final Pointer fileActions;
     private final Pointer attr;
     private final Pointer pidOut;
     private final Pointer devNull;
-    private final ThreadCredentials credentials;
+    private final Pointer pollFd;
+    private final Pointer report;
     private final ArgumentBlock arguments;
+    private Path helper;
+    private String broken;
 
     PosixSpawner(LibC libc, Runtime runtime, WaitidReaper reaper) {
         this.libc = libc;
@@ -54,10 +71,11 @@ final class PosixSpawner implements Spawner {
         this.pidOut = Memory.allocateDirect(runtime, 8, true);
         this.devNull = Memory.allocateDirect(runtime, DEV_NULL.length, true);
         devNull.put(0, DEV_NULL, 0, DEV_NULL.length);
-        this.credentials = new ThreadCredentials(libc, runtime, System.getProperty("os.arch"));
+        this.pollFd = Memory.allocateDirect(runtime, 8, true);
+        this.report = Memory.allocateDirect(runtime, HelperReport.SIZE, true);
         this.arguments = new ArgumentBlock(runtime);
         initAttributes();
-        this.thread = Thread.ofPlatform().name("jinit-spawner").daemon(true).start(this::serve);
+        Thread.ofPlatform().name("jinit-spawner").daemon(true).start(this::serve);
     }
 
     /** Signal mask and dispositions are the same for every child, so they are set once. */
@@ -78,7 +96,51 @@ final class PosixSpawner implements Spawner {
 
     @Override
     public int spawn(SpawnRequest request) throws SpawnException {
-        Call call = new Call(request, Thread.currentThread());
+        return onSpawnerThread(() -> spawnHere(request));
+    }
+
+    /**
+     * {@link Posix#listen(ListenAddress)} for a socket that {@code uid} and {@code gid} own: the kernel's
+     * sock_diag and /proc/net/tcp name that uid, so a job handed it can never make it speak for root.
+     */
+    int listenAs(Posix posix, ListenAddress address, int uid, int gid) throws PosixException {
+        return onSpawnerThread(() -> {
+            requireIntact();
+            int fd;
+            libc.setfsgid(gid);
+            libc.setfsuid(uid);
+            try {
+                // setfsuid reports nothing but the old value; asking with an invalid id reads the current one.
+                if (libc.setfsuid(-1) != uid || libc.setfsgid(-1) != gid) {
+                    throw new PosixException("setfsuid", Errno.EPERM, Errno.message("listen", address.toString(),
+                            "could not take the owner's fsuid " + uid + " and fsgid " + gid, Errno.EPERM));
+                }
+                fd = libc.socket(address.family(), address.socketType() | Posix.SOCK_CLOEXEC, 0);
+            } finally {
+                restoreFsIds();
+            }
+            if (fd < 0) throw posix.listenFailure("socket", address, LastError.getLastError(runtime));
+            return posix.bindAndListen(fd, address);
+        });
+    }
+
+    private void restoreFsIds() {
+        libc.setfsuid(0);
+        libc.setfsgid(0);
+        if (libc.setfsuid(-1) != 0 || libc.setfsgid(-1) != 0) {
+            // Every later socket and file this thread made would belong to someone else.
+            broken = "could not restore the spawner thread's fsuid; refusing all further spawns";
+            System.err.println("jinit-spawner: " + broken);
+        }
+    }
+
+    private void requireIntact() {
+        if (broken != null) throw new IllegalStateException(broken);
+    }
+
+    /** Runs {@code task} on the spawner thread and waits for it, as the callers of this class need. */
+    private <T, E extends Exception> T onSpawnerThread(Task<T, E> task) throws E {
+        Call<T> call = new Call<>(task, Thread.currentThread());
         calls.add(call);
         boolean interrupted = false;
         while (!call.done) {
@@ -88,92 +150,191 @@ final class PosixSpawner implements Spawner {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (call.failure instanceof SpawnException e) {
-            throw e;
-        } else if (call.failure instanceof RuntimeException e) {
-            throw e;
-        } else if (call.failure != null) {
-            throw new IllegalStateException("spawner failed", call.failure);
+        switch (call.failure) {
+            case null -> { return call.result; }
+            case RuntimeException e -> throw e;
+            case Error e -> throw e;
+            default -> {
+                @SuppressWarnings("unchecked") // only the task's own checked exception can be here
+                E checked = (E) call.failure;
+                throw checked;
+            }
         }
-        return call.pid;
     }
 
     private void serve() {
         while (true) {
-            Call call;
+            Call<?> call;
             try {
                 call = calls.take();
             } catch (InterruptedException e) {
                 continue; // nobody may stop the spawner: callers would wait forever
             }
-            try {
-                call.pid = spawnHere(call.request);
-            } catch (Throwable t) {
-                call.failure = t;
-            } finally {
-                call.done = true;
-                LockSupport.unpark(call.caller);
-            }
+            call.run();
         }
     }
 
     private int spawnHere(SpawnRequest request) throws SpawnException {
-        credentials.requireIntact();
-        Credentials ids = request.credentials();
-        long path = arguments.fill(request);
-        FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
-        short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-        if (ids != null) {
-            credentials.prepare(ids);
-            flags |= POSIX_SPAWN_RESETIDS;
-        }
-        libc.posix_spawnattr_setflags(attr.address(), flags);
+        requireIntact();
+        return request.throughHelper() ? spawnThroughHelper(request) : spawnDirectly(request);
+    }
 
-        long actions = fileActions.address();
-        int err = libc.posix_spawn_file_actions_init(actions);
+    /** A root job: searched as root here, started with posix_spawn's own chdir. */
+    private int spawnDirectly(SpawnRequest request) throws SpawnException {
+        String path = request.searchPath() == null ? request.path()
+                : ProgramSearch.resolve(request.path(), request.cwd(), request.searchPath());
+        arguments.fill(path, request.argv(), request.envp(), request.cwd());
+        FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
+        int err = spawn(plan, request.cwd() == null ? 0 : arguments.cwd(), -1);
         if (err != 0) {
-            throw failure("spawn", request.path(), err);
+            throw spawnFailure(request, path, err);
+        }
+        return startedPid();
+    }
+
+    /**
+     * A job that drops root's ids or needs its own pid: jinit-exec runs first, in the child, and reports on a
+     * pipe whether the ids, the directory and the program were all right. The pipe's write end becomes the
+     * child's first fd after the passed ones, and jinit-exec marks it close-on-exec.
+     */
+    private int spawnThroughHelper(SpawnRequest request) throws SpawnException {
+        Path helperPath = helper();
+        FdPair pipe;
+        try {
+            pipe = pipe2();
+        } catch (PosixException e) {
+            throw new SpawnException(e.errno(), e.getMessage());
+        }
+        int reportFd = 3 + request.passFds().size();
+        int pid;
+        try {
+            arguments.fill(helperPath.toString(), helperArgv(request, reportFd), request.envp(), null);
+            FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
+            int err = spawn(plan, 0, pipe.writeFd());
+            if (err != 0) {
+                throw failure("exec", helperPath.toString(), err);
+            }
+            pid = startedPid();
+        } finally {
+            libc.close(pipe.writeFd());
         }
         try {
-            err = addFileActions(actions, plan, request.cwd() == null ? 0 : arguments.cwd());
-            if (err != 0) {
-                throw failure("spawn", request.path(), err);
+            HelperReport outcome = awaitReport(pipe.readFd());
+            if (outcome == null) {
+                libc.kill(pid, SIGKILL); // reaped as an orphan; the job never started
+                throw new SpawnException(Errno.ETIMEDOUT, "jinit-exec did not report within " + REPORT_TIMEOUT_MS
+                        + " ms (a hung filesystem on the way to " + request.path() + "?); it was killed");
             }
-            if (ids != null) {
-                credentials.switchTo(ids);
-                try {
-                    err = callPosixSpawn(path);
-                } finally {
-                    credentials.restore();
-                }
-            } else {
-                err = callPosixSpawn(path);
-            }
+            outcome.throwIfFailed(request, libc);
+            return pid;
         } finally {
-            libc.posix_spawn_file_actions_destroy(actions);
+            libc.close(pipe.readFd());
         }
-        if (err != 0) {
-            throw spawnFailure(request, err);
+    }
+
+    /** jinit-exec's options: see its source for what each does. */
+    private static List<String> helperArgv(SpawnRequest request, int reportFd) {
+        List<String> argv = new ArrayList<>(request.argv().size() + 16);
+        argv.add("jinit-exec");
+        Credentials ids = request.credentials();
+        if (ids != null) {
+            argv.addAll(List.of("-u", Integer.toString(ids.uid()), "-g", Integer.toString(ids.gid())));
+            int[] gids = ids.supplementaryGroups();
+            // One argument holds at most 128 KiB, so a long list goes in several -G.
+            for (int from = 0; from == 0 || from < gids.length; from += GROUPS_PER_ARGUMENT) {
+                StringBuilder groups = new StringBuilder();
+                for (int i = from; i < Math.min(gids.length, from + GROUPS_PER_ARGUMENT); i++) {
+                    if (!groups.isEmpty()) groups.append(',');
+                    groups.append(gids[i]);
+                }
+                argv.addAll(List.of("-G", groups.toString()));
+            }
         }
+        if (request.cwd() != null) argv.addAll(List.of("-d", request.cwd()));
+        if (request.searchPath() != null) argv.addAll(List.of("-p", request.searchPath()));
+        if (!request.fdNames().isEmpty()) argv.add("-l");
+        argv.addAll(List.of("-r", Integer.toString(reportFd), "--", request.path()));
+        argv.addAll(request.argv());
+        return argv;
+    }
+
+    /** The helper's 8-byte report, or null if it did not come in time; a helper that died reports EOF. */
+    private HelperReport awaitReport(int fd) throws SpawnException {
+        pollFd.putInt(0, fd);
+        pollFd.putShort(4, POLLIN);
+        long deadline = System.nanoTime() + REPORT_TIMEOUT_MS * 1_000_000L;
+        int got = 0;
+        while (got < HelperReport.SIZE) {
+            int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+            int ready = libc.poll(pollFd.address(), 1, left);
+            if (ready < 0 && LastError.getLastError(runtime) == Errno.EINTR) continue;
+            if (ready <= 0) return ready == 0 ? null : HelperReport.lost("poll", LastError.getLastError(runtime));
+            long n = libc.read(fd, report.address() + got, HelperReport.SIZE - got);
+            if (n < 0 && LastError.getLastError(runtime) == Errno.EINTR) continue;
+            if (n <= 0) return HelperReport.lost(n == 0 ? "end of file" : "read", n == 0 ? Errno.EIO : LastError.getLastError(runtime));
+            got += (int) n;
+        }
+        return new HelperReport(report.getInt(0), report.getInt(4));
+    }
+
+    private Path helper() throws SpawnException {
+        if (helper == null) helper = Posix.execHelper();
+        return helper;
+    }
+
+    private FdPair pipe2() throws PosixException {
+        int[] fds = new int[2];
+        if (libc.pipe2(fds, OpenFlags.O_CLOEXEC) < 0) {
+            int errno = LastError.getLastError(runtime);
+            throw new PosixException("pipe2", errno, Errno.message("pipe2", null, libc.strerror(errno), errno));
+        }
+        return new FdPair(fds[0], fds[1]);
+    }
+
+    private int startedPid() {
         int pid = pidOut.getInt(0);
         reaper.childrenMayExist();
         return pid;
     }
 
-    private int callPosixSpawn(long path) {
-        return libc.posix_spawn(pidOut, path, fileActions, attr, arguments.argv(), arguments.envp());
+    /** posix_spawn with this plan; {@code reportFd}, when not -1, is dup2'd to the first fd after the plan's. */
+    private int spawn(FdPlan plan, long cwd, int reportFd) {
+        libc.posix_spawnattr_setflags(attr.address(), (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+        long actions = fileActions.address();
+        int err = libc.posix_spawn_file_actions_init(actions);
+        if (err != 0) {
+            return err;
+        }
+        try {
+            err = addFileActions(actions, plan, cwd, reportFd);
+            if (err != 0) {
+                return err;
+            }
+            return libc.posix_spawn(pidOut, arguments.path(), fileActions, attr, arguments.argv(), arguments.envp());
+        } finally {
+            libc.posix_spawn_file_actions_destroy(actions);
+        }
     }
 
-    private int addFileActions(long actions, FdPlan plan, long cwd) {
+    private int addFileActions(long actions, FdPlan plan, long cwd, int reportFd) {
         for (FdPlan.Action action : plan.actions()) {
             int err = switch (action) {
                 case FdPlan.Dup2(int from, int to) -> libc.posix_spawn_file_actions_adddup2(actions, from, to);
                 case FdPlan.OpenDevNull(int to) ->
-                    libc.posix_spawn_file_actions_addopen(actions, to, devNull.address(), O_RDWR, 0);
+                    libc.posix_spawn_file_actions_addopen(actions, to, devNull.address(), OpenFlags.O_RDWR, 0);
             };
             if (err != 0) {
                 return err;
             }
+        }
+        int closeFrom = plan.closeFrom();
+        if (reportFd != -1) {
+            // The plan's spare copies sit above closeFrom, so nothing it still needs is overwritten here.
+            int err = libc.posix_spawn_file_actions_adddup2(actions, reportFd, closeFrom);
+            if (err != 0) {
+                return err;
+            }
+            closeFrom++;
         }
         if (cwd != 0) {
             int err = libc.posix_spawn_file_actions_addchdir_np(actions, cwd);
@@ -182,18 +343,18 @@ final class PosixSpawner implements Spawner {
             }
         }
         // Without this the child inherits every fd the JVM opened without O_CLOEXEC, lib/modules included.
-        return libc.posix_spawn_file_actions_addclosefrom_np(actions, plan.closeFrom());
+        return libc.posix_spawn_file_actions_addclosefrom_np(actions, closeFrom);
     }
 
     /** posix_spawn cannot say which step failed; a missing cwd is the one case worth telling apart. */
-    private SpawnException spawnFailure(SpawnRequest request, int err) {
+    private SpawnException spawnFailure(SpawnRequest request, String path, int err) {
         String cwd = request.cwd();
         if ((err == Errno.ENOENT || err == Errno.ENOTDIR) && cwd != null && !Files.isDirectory(Path.of(cwd))) {
             return failure("chdir", cwd, err);
         }
         return switch (err) {
-            case Errno.EBADF, Errno.EMFILE, Errno.EAGAIN, Errno.ENOMEM -> failure("spawn", request.path(), err);
-            default -> failure("exec", request.path(), err);
+            case Errno.EBADF, Errno.EMFILE, Errno.EAGAIN, Errno.ENOMEM -> failure("spawn", path, err);
+            default -> failure("exec", path, err);
         };
     }
 
@@ -201,17 +362,34 @@ final class PosixSpawner implements Spawner {
         return new SpawnException(err, Errno.message(step, subject, libc.strerror(err), err));
     }
 
-    /** A request in flight between a caller and the spawner thread. */
-    private static final class Call {
-        final SpawnRequest request;
+    /** Work for the spawner thread, with the one checked exception it may throw. */
+    @FunctionalInterface
+    private interface Task<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** A task in flight between a caller and the spawner thread. */
+    private static final class Call<T> {
+        final Task<T, ?> task;
         final Thread caller;
-        int pid;
+        T result;
         Throwable failure;
         volatile boolean done;
 
-        Call(SpawnRequest request, Thread caller) {
-            this.request = request;
+        Call(Task<T, ?> task, Thread caller) {
+            this.task = task;
             this.caller = caller;
+        }
+
+        void run() {
+            try {
+                result = task.run();
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                done = true;
+                LockSupport.unpark(caller);
+            }
         }
     }
 
@@ -228,16 +406,15 @@ final class PosixSpawner implements Spawner {
         private long argv;
         private long envp;
         private long cwd;
+        private long path;
 
         ArgumentBlock(Runtime runtime) {
             this.runtime = runtime;
             this.buffer = Memory.allocateDirect(runtime, 64 * 1024, false);
         }
 
-        /** Lays out the request's strings; returns the address of the path. */
-        long fill(SpawnRequest request) {
-            List<String> args = request.argv();
-            List<String> env = request.envp();
+        /** Lays out the strings of one spawn; {@link #path()} and the others then point at them. */
+        void fill(String program, List<String> args, List<String> env, String directory) {
             int pointerCount = args.size() + 1 + env.size() + 1;
             if (pointers.length < pointerCount) {
                 pointers = new long[pointerCount * 2];
@@ -257,10 +434,10 @@ final class PosixSpawner implements Spawner {
             }
             offsets[p] = -1;
             int pathAt = used;
-            used = append(used, request.path());
+            used = append(used, program);
             int cwdAt = used;
-            if (request.cwd() != null) {
-                used = append(used, request.cwd());
+            if (directory != null) {
+                used = append(used, directory);
             }
 
             long needed = stringsAt + used;
@@ -276,7 +453,11 @@ final class PosixSpawner implements Spawner {
             argv = base;
             envp = base + (long) (args.size() + 1) * Long.BYTES;
             cwd = base + stringsAt + cwdAt;
-            return base + stringsAt + pathAt;
+            path = base + stringsAt + pathAt;
+        }
+
+        long path() {
+            return path;
         }
 
         long argv() {

@@ -1,6 +1,5 @@
 package jinit.posix;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -9,24 +8,32 @@ import java.util.Objects;
  * Everything needed to start one process; nothing is taken implicitly from the JVM except what the
  * stdio fields say to inherit.
  *
- * @param path        absolute path of the executable, already resolved (no PATH search)
+ * @param path        the executable: an absolute path, or, with a {@code searchPath}, a name to look for there
+ *                    (a name with a slash is relative to {@code cwd})
  * @param argv        the arguments, argv[0] included
  * @param envp        the complete environment as "K=V" strings
  * @param cwd         working directory, or null to keep the JVM's
- * @param credentials identity to run as, or null to stay root
+ * @param searchPath  where to look for a {@code path} without a slash ({@code PATH}'s form), or null when
+ *                    {@code path} is absolute already
+ * @param credentials identity to run as, or null to stay root. The search, the chdir and every check run with
+ *                    these ids, in the child: see {@code src/main/c/jinit-exec.c}
  * @param stdin       parent fd to become fd 0, or {@link #DEV_NULL} or {@link #INHERIT}; likewise stdout, stderr
  * @param passFds     parent fds that become 3, 4, 5... in order; every other fd is closed in the child
+ * @param fdNames     empty, or one name per passed fd: the child is then socket-activated, see
+ *                    {@link #socketActivated}
  */
 public record SpawnRequest(
         String path,
         List<String> argv,
         List<String> envp,
         String cwd,
+        String searchPath,
         Credentials credentials,
         int stdin,
         int stdout,
         int stderr,
-        List<Integer> passFds) {
+        List<Integer> passFds,
+        List<String> fdNames) {
 
     /** Open /dev/null for this stdio fd. */
     public static final int DEV_NULL = -1;
@@ -35,18 +42,20 @@ public record SpawnRequest(
 
     public SpawnRequest {
         Objects.requireNonNull(path, "path");
-        if (!path.startsWith("/")) {
+        if (searchPath == null && !path.startsWith("/")) {
             throw new IllegalArgumentException("path must be absolute: " + path);
         }
         argv = List.copyOf(argv);
         envp = List.copyOf(envp);
         passFds = List.copyOf(passFds);
+        fdNames = List.copyOf(fdNames);
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("argv must hold at least argv[0]");
         }
         // C strings end at the first NUL, so one inside would silently cut the value short.
         requireNoNul("path", path);
         requireNoNul("cwd", cwd);
+        requireNoNul("searchPath", searchPath);
         argv.forEach(a -> requireNoNul("argv", a));
         envp.forEach(e -> requireNoNul("envp", e));
         requireStdio("stdin", stdin);
@@ -57,6 +66,17 @@ public record SpawnRequest(
                 throw new IllegalArgumentException("passFds holds a negative fd: " + fd);
             }
         }
+        if (!fdNames.isEmpty() && fdNames.size() != passFds.size()) {
+            throw new IllegalArgumentException(
+                    fdNames.size() + " fd names for " + passFds.size() + " fds; give one name per fd");
+        }
+        fdNames.forEach(SpawnRequest::requireFdName);
+    }
+
+    /** An absolute {@code path}, no search, not socket-activated. */
+    public SpawnRequest(String path, List<String> argv, List<String> envp, String cwd, Credentials credentials,
+                        int stdin, int stdout, int stderr, List<Integer> passFds) {
+        this(path, argv, envp, cwd, null, credentials, stdin, stdout, stderr, passFds, List.of());
     }
 
     /** Runs {@code argv} as root with an empty environment, stdio on /dev/null, in the JVM's cwd. */
@@ -64,27 +84,27 @@ public record SpawnRequest(
         return new SpawnRequest(path, argv, List.of(), null, null, DEV_NULL, DEV_NULL, DEV_NULL, List.of());
     }
 
+    /** Whether the child execs the jinit-exec helper first: to drop root's ids, or to learn its own pid. */
+    boolean throughHelper() {
+        return credentials != null || !fdNames.isEmpty();
+    }
+
     /**
      * This request, started the way systemd's socket activation expects (sd_listen_fds(3)): the passed fds
      * are announced by {@code LISTEN_FDS} (their count) and {@code LISTEN_FDNAMES} ({@code fdNames} joined by
-     * ':'), and the program is run through {@code execHelper} (see {@link Posix#execHelper()}), which sets
-     * {@code LISTEN_PID} to the child's own pid before it execs {@link #path()}. Only the helper can know that
-     * pid: posix_spawn reports it after the exec, and jinit neither forks in the JVM nor relies on a shell.
-     * Any LISTEN_PID, LISTEN_FDS or LISTEN_FDNAMES in {@link #envp()} is replaced.
+     * ':'), and the spawner runs the program through the jinit-exec helper (see {@link Posix#execHelper()}),
+     * which sets {@code LISTEN_PID} to the child's own pid before it execs {@link #path()}. Only the helper
+     * can know that pid: posix_spawn reports it after the exec, and jinit neither forks in the JVM nor relies
+     * on a shell. Any LISTEN_PID, LISTEN_FDS or LISTEN_FDNAMES in {@link #envp()} is replaced.
      *
      * @param fdNames one name per passed fd, as systemd's FileDescriptorName=: 1 to 255 printable ASCII
      *                characters other than ':'
      */
-    public SpawnRequest socketActivated(Path execHelper, List<String> fdNames) {
+    public SpawnRequest socketActivated(List<String> fdNames) {
         if (passFds.isEmpty()) {
             throw new IllegalArgumentException("socket activation needs at least one fd in passFds");
         }
-        if (fdNames.size() != passFds.size()) {
-            throw new IllegalArgumentException(
-                    fdNames.size() + " fd names for " + passFds.size() + " fds; give one name per fd");
-        }
-        fdNames.forEach(SpawnRequest::requireFdName);
-        List<String> env = new ArrayList<>(envp.size() + 3);
+        List<String> env = new ArrayList<>(envp.size() + 2);
         for (String var : envp) {
             if (!var.startsWith("LISTEN_PID=") && !var.startsWith("LISTEN_FDS=") && !var.startsWith("LISTEN_FDNAMES=")) {
                 env.add(var);
@@ -92,13 +112,7 @@ public record SpawnRequest(
         }
         env.add("LISTEN_FDS=" + passFds.size());
         env.add("LISTEN_FDNAMES=" + String.join(":", fdNames));
-        // jinit-exec PATH ARGV0 ARG...: its own argv[0] is its name, then what execv needs.
-        List<String> helperArgv = new ArrayList<>(argv.size() + 2);
-        helperArgv.add("jinit-exec");
-        helperArgv.add(path);
-        helperArgv.addAll(argv);
-        return new SpawnRequest(execHelper.toAbsolutePath().toString(), helperArgv, env, cwd, credentials,
-                stdin, stdout, stderr, passFds);
+        return new SpawnRequest(path, argv, env, cwd, searchPath, credentials, stdin, stdout, stderr, passFds, fdNames);
     }
 
     private static void requireFdName(String name) {

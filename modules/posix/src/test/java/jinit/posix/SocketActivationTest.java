@@ -60,6 +60,8 @@ class SocketActivationTest {
             throws SpawnException {
         List<String> argv = new ArrayList<>();
         argv.add("jinit-exec");
+        argv.add("-l");
+        argv.add("--");
         argv.addAll(helperArgs);
         return new SpawnRequest(helper(), argv, env, null, null,
                 SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, passFds);
@@ -130,7 +132,7 @@ class SocketActivationTest {
     private static int startSdEcho(int listenFd, int stderrFd) throws Exception {
         SpawnRequest request = new SpawnRequest(SD_ECHO, List.of("sd-echo"), List.of(), null, NOBODY,
                 SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, stderrFd, List.of(listenFd))
-                .socketActivated(Posix.execHelper(), List.of("web"));
+                .socketActivated(List.of("web"));
         return Children.spawn(request);
     }
 

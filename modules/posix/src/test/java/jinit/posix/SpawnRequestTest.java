@@ -1,10 +1,11 @@
 package jinit.posix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -34,29 +35,45 @@ class SpawnRequestTest {
     }
 
     @Test
-    void socketActivationGoesThroughTheHelperWithSystemdsVariables() {
+    void socketActivationAnnouncesTheFdsWithSystemdsVariables() {
         Credentials nobody = new Credentials(65534, 65534, new int[0]);
         SpawnRequest job = new SpawnRequest("/usr/bin/app", List.of("app", "--serve"),
                 List.of("PATH=/bin", "LISTEN_PID=1", "LISTEN_FDS=9", "LISTEN_FDNAMES=old", "HOME=/"), "/srv", nobody,
                 SpawnRequest.DEV_NULL, 7, 8, List.of(11, 12));
-        SpawnRequest activated = job.socketActivated(Path.of("/opt/jinit/lib/jinit-exec"), List.of("web", "admin"));
-        assertEquals(new SpawnRequest("/opt/jinit/lib/jinit-exec", List.of("jinit-exec", "/usr/bin/app", "app", "--serve"),
-                List.of("PATH=/bin", "HOME=/", "LISTEN_FDS=2", "LISTEN_FDNAMES=web:admin"), "/srv", nobody,
-                SpawnRequest.DEV_NULL, 7, 8, List.of(11, 12)), activated);
+        SpawnRequest activated = job.socketActivated(List.of("web", "admin"));
+        assertEquals(new SpawnRequest("/usr/bin/app", List.of("app", "--serve"),
+                List.of("PATH=/bin", "HOME=/", "LISTEN_FDS=2", "LISTEN_FDNAMES=web:admin"), "/srv", null, nobody,
+                SpawnRequest.DEV_NULL, 7, 8, List.of(11, 12), List.of("web", "admin")), activated);
+        assertTrue(activated.throughHelper());
+    }
+
+    @Test
+    void onlyRootJobsWithoutFdsSkipTheHelper() {
+        SpawnRequest root = request("/bin/true", List.of("true"), List.of(), -1, List.of());
+        assertFalse(root.throughHelper());
+        Credentials groupOnly = new Credentials(0, 5, new int[] {5});
+        assertTrue(new SpawnRequest("true", List.of("true"), List.of(), null, "/bin", groupOnly, -1, -1, -1, List.of(),
+                List.of()).throughHelper());
+    }
+
+    @Test
+    void aNameWithoutASearchPathIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new SpawnRequest("true", List.of("true"), List.of(), null, null,
+                null, -1, -1, -1, List.of(), List.of()));
+        new SpawnRequest("true", List.of("true"), List.of(), null, "/bin", null, -1, -1, -1, List.of(), List.of());
     }
 
     @Test
     void socketActivationNeedsOneValidNamePerFd() {
         SpawnRequest none = request("/bin/app", List.of("app"), List.of(), -1, List.of());
         SpawnRequest two = request("/bin/app", List.of("app"), List.of(), -1, List.of(5, 6));
-        Path helper = Path.of("/jinit-exec");
         assertEquals("socket activation needs at least one fd in passFds",
-                assertThrows(IllegalArgumentException.class, () -> none.socketActivated(helper, List.of())).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> none.socketActivated(List.of())).getMessage());
         assertEquals("1 fd names for 2 fds; give one name per fd",
-                assertThrows(IllegalArgumentException.class, () -> two.socketActivated(helper, List.of("a"))).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of("a"))).getMessage());
         for (String bad : List.of("", "a:b", "tab\there", "x".repeat(256), "caf\u00e9")) {
-            assertThrows(IllegalArgumentException.class, () -> two.socketActivated(helper, List.of("ok", bad)), bad);
+            assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of("ok", bad)), bad);
         }
-        two.socketActivated(helper, List.of("x".repeat(255), "with space"));
+        two.socketActivated(List.of("x".repeat(255), "with space"));
     }
 }

@@ -24,11 +24,15 @@ public interface LibC {
 
     int getgid();
 
-    int getgroups(int size, long list);
+    /** Per thread, unlike set*id: glibc does not broadcast it. Returns the previous fsuid, never an error. */
+    @IgnoreError
+    int setfsuid(int fsuid);
 
-    /** Raw system call: used for set*id because glibc's wrappers change every thread. */
-    @Variadic(fixedCount = 1)
-    long syscall(long number, long a1, long a2, long a3);
+    @IgnoreError
+    int setfsgid(int fsgid);
+
+    /** {@code fds} is the address of {@code nfds} struct pollfd. */
+    int poll(long fds, long nfds, int timeoutMillis);
 
     int kill(int pid, int signal);
 
