@@ -7,6 +7,7 @@ import jinit.posix.UnknownAccountException;
 import jinit.supervisor.Directory;
 
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -37,6 +38,11 @@ final class SystemDirectory implements Directory {
     }
 
     @Override
+    public Optional<Account> account(int uid) {
+        return accounts.entry(uid).map(entry -> new Account(entry.name(), entry.home(), entry.shell()));
+    }
+
+    @Override
     public Set<Integer> groupsOf(int uid) {
         Set<Integer> groups = new HashSet<>();
         try {
@@ -44,7 +50,7 @@ final class SystemDirectory implements Directory {
             groups.add(credentials.gid());
             for (int gid : credentials.supplementaryGroups()) groups.add(gid);
         } catch (UnknownAccountException e) {
-            // A numeric uid is always known; nothing to add.
+            // No passwd entry: no groups to claim.
         }
         return groups;
     }

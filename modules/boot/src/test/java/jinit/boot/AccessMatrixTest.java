@@ -146,9 +146,18 @@ class AccessMatrixTest {
         return call(daemon, token, who, method, path, json);
     }
 
+    /** An id {@code who} may choose: a user's start with its name and a dot. */
+    private static String idFor(Who who, String name) {
+        return switch (who) {
+            case USER, USER_WRONG_TOKEN -> TEST_USER + "." + name;
+            case NOBODY -> "nobody." + name;
+            case ROOT, ROOT_WRONG_TOKEN, USER_WITH_TOKEN -> name;
+        };
+    }
+
     /** Starts {@code spec} under a fresh id as {@code owner} and returns the id. */
     private static String startAs(Who owner, String spec) throws Exception {
-        String id = "m" + ids.incrementAndGet();
+        String id = idFor(owner, "m" + ids.incrementAndGet());
         Answer answer = call(owner, "PUT", "/job/" + id, spec);
         assertEquals(201, answer.status(), () -> owner + " PUT " + spec + ": " + answer);
         return id;
@@ -185,7 +194,10 @@ class AccessMatrixTest {
                 row("GET /jobs", who -> new Request("GET", "/jobs", null), 200, 200, 200, 401),
                 // What the matrix starts keeps running, so that no job ending by itself changes the table meanwhile.
                 row("POST /job", who -> new Request("POST", "/job", SLEEP), 201, 201, 201, 401),
-                row("PUT /job/:new", who -> new Request("PUT", "/job/new" + ids.incrementAndGet(), SLEEP), 201, 201, 201, 401),
+                row("PUT /job/:new", who -> new Request("PUT", "/job/" + idFor(who, "new" + ids.incrementAndGet()), SLEEP),
+                        201, 201, 201, 401),
+                row("PUT /job/:not-in-own-name", who -> new Request("PUT", "/job/sshd" + ids.incrementAndGet(), SLEEP),
+                        201, 403, 201, 401),
                 row("PUT /job/:own-ended", who -> new Request("PUT", "/job/" + endedAs(ownerFor(who)), SLEEP), 201, 201, 201, 401),
                 row("PUT /job/:theirs-ended", who -> new Request("PUT", "/job/" + endedAs(Who.NOBODY), SLEEP), 201, 403, 201, 401),
                 row("GET /job/:own", who -> new Request("GET", "/job/" + startAs(ownerFor(who), SLEEP), null), 200, 200, 200, 401),

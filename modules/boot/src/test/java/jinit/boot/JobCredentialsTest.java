@@ -125,8 +125,10 @@ class JobCredentialsTest {
     }
 
     @Test
-    void aNumericUserWithoutAnEntryGetsTheSameNumberAsGroup() throws Exception {
-        assertEquals(Ids.of(4242, 4242, 4242), runAs("as-4242", 4242, null));
+    void aNumericUserWithoutAnEntryNeedsAGroupAndNeverGetsItsOwnNumber() throws Exception {
+        Http.Response refused = daemon.put("/job/as-4242", "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"],\"user\":4242}");
+        assertEquals(422, refused.status(), refused::toString);
+        assertEquals(Ids.of(4242, NOGROUP, NOGROUP), runAs("as-4242-nogroup", 4242, "nogroup"));
     }
 
     @Test

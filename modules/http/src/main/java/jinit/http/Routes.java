@@ -127,11 +127,11 @@ final class Routes implements HttpHandler {
                     return Reply.jsonArray(parts);
                 }),
                 new Route("POST", "/job", (exchange, params, caller) ->
-                        created(policy.view(caller, supervisor.start(policy.admitStart(caller, readSpec(exchange)), caller)))),
+                        created(policy.view(caller, supervisor.start(policy.admitStart(caller, null, readSpec(exchange)), caller)))),
                 new Route("GET", "/job/:id", this::getJob),
                 new Route("PUT", "/job/:id", (exchange, params, caller) -> {
                     String id = jobId(params);
-                    return created(supervisor.put(id, policy.admitStart(caller, readSpec(exchange)), caller));
+                    return created(supervisor.put(id, policy.admitStart(caller, id, readSpec(exchange)), caller));
                 }),
                 new Route("DELETE", "/job/:id", (exchange, params, caller) -> {
                     supervisor.delete(jobId(params), caller);
@@ -373,6 +373,7 @@ final class Routes implements HttpHandler {
             case FORBIDDEN -> 403;
             case CANNOT_START -> 422;
             case FULL -> 507;
+            case OVER_SHARE -> 429;
             case SHUTTING_DOWN -> 503;
         };
     }

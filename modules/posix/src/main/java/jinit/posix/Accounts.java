@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -30,7 +31,8 @@ public final class Accounts {
         this.group = group;
     }
 
-    private record User(String name, int uid, int gid) {}
+    /** One line of /etc/passwd, as far as jinit reads it. */
+    public record PasswdEntry(String name, int uid, int gid, String home, String shell) {}
 
     private record Group(String name, int gid, List<String> members) {}
 
@@ -41,7 +43,8 @@ public final class Accounts {
      *   <li>group only: uid 0 with that gid; groups are just that gid.
      *   <li>both: the user's uid with that gid; groups are that gid plus every group listing the user.
      * </ul>
-     * Numeric ids need no entry; a numeric user without one gets the same number as gid.
+     * Numeric ids need no entry, but a user without one has no primary group: it needs a group named with it.
+     * No gid is ever derived from a uid (uid 27 is not group 27, which is often {@code sudo}).
      *
      * @return null when both are null, which {@link SpawnRequest} reads as "stay root"
      */
@@ -58,7 +61,11 @@ public final class Accounts {
             int gid = explicitGid.getAsInt();
             return new Credentials(0, gid, new int[] {gid});
         }
-        User user = findUser(userOrNull);
+        PasswdEntry user = findUser(userOrNull);
+        if (user.name() == null && explicitGid.isEmpty()) {
+            throw new UnknownAccountException("uid " + user.uid() + " has no entry in /etc/passwd, so it has no group;"
+                    + " name one with \"group\"");
+        }
         int gid = explicitGid.orElse(user.gid());
         Set<Integer> supplementary = new LinkedHashSet<>();
         supplementary.add(gid);
@@ -72,20 +79,31 @@ public final class Accounts {
         return new Credentials(user.uid(), gid, supplementary.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    private User findUser(String user) throws UnknownAccountException {
-        List<User> users = readUsers();
-        for (User u : users) {
+    /** The first passwd entry of {@code uid}, if it has one. */
+    public Optional<PasswdEntry> entry(int uid) {
+        for (PasswdEntry u : readUsers()) {
+            if (u.uid() == uid) {
+                return Optional.of(u);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A user by name, else by number; one without an entry has a null name and no gid (-1). */
+    private PasswdEntry findUser(String user) throws UnknownAccountException {
+        List<PasswdEntry> users = readUsers();
+        for (PasswdEntry u : users) {
             if (u.name().equals(user)) {
                 return u;
             }
         }
         int uid = parseId(user).orElseThrow(() -> new UnknownAccountException("unknown user '" + user + "'"));
-        for (User u : users) {
+        for (PasswdEntry u : users) {
             if (u.uid() == uid) {
                 return u;
             }
         }
-        return new User(null, uid, uid);
+        return new PasswdEntry(null, uid, -1, null, null);
     }
 
     private static int findGroup(String group, List<Group> groups) throws UnknownAccountException {
@@ -98,13 +116,14 @@ public final class Accounts {
     }
 
     /** name:password:uid:gid:gecos:home:shell */
-    private List<User> readUsers() {
-        List<User> users = new ArrayList<>();
+    private List<PasswdEntry> readUsers() {
+        List<PasswdEntry> users = new ArrayList<>();
         for (String[] f : fields(passwd, 4)) {
             OptionalInt uid = parseId(f[2]);
             OptionalInt gid = parseId(f[3]);
             if (uid.isPresent() && gid.isPresent()) {
-                users.add(new User(f[0], uid.getAsInt(), gid.getAsInt()));
+                users.add(new PasswdEntry(f[0], uid.getAsInt(), gid.getAsInt(), f.length > 5 ? f[5] : "",
+                        f.length > 6 ? f[6] : ""));
             }
         }
         return users;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -73,9 +74,16 @@ class AccountsTest {
     }
 
     @Test
-    void unknownNumericUser() throws Exception {
-        assertCredentials(4711, 4711, new int[] {4711}, accounts.resolve("4711", null));
+    void aUidWithoutAnEntryNeedsAGroupAndNeverGetsItsOwnNumber() throws Exception {
+        assertEquals("uid 4711 has no entry in /etc/passwd, so it has no group; name one with \"group\"",
+                assertThrows(UnknownAccountException.class, () -> accounts.resolve("4711", null)).getMessage());
         assertCredentials(4711, 44, new int[] {44}, accounts.resolve("4711", "video"));
+    }
+
+    @Test
+    void entriesByUid() {
+        assertEquals(Optional.of(new Accounts.PasswdEntry("alice", 1000, 1000, "/home/alice", "/bin/sh")), accounts.entry(1000));
+        assertEquals(Optional.empty(), accounts.entry(4711));
     }
 
     @Test
@@ -96,7 +104,7 @@ class AccountsTest {
     @Test
     void missingFilesAreEmpty() throws Exception {
         Accounts none = new Accounts(dir.resolve("no-passwd"), dir.resolve("no-group"));
-        assertCredentials(7, 7, new int[] {7}, none.resolve("7", null));
+        assertCredentials(7, 9, new int[] {9}, none.resolve("7", "9"));
         assertThrows(UnknownAccountException.class, () -> none.resolve("root", null));
     }
 

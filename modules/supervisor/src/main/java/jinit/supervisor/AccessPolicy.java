@@ -28,10 +28,21 @@ public final class AccessPolicy {
 
     /**
      * What a caller may start: an admin anything; anyone else only as itself (a missing user becomes the
-     * caller) and with a group it belongs to.
+     * caller) with a group it belongs to, under an id of its own ({@code NAME.anything}, when it chooses one),
+     * and with a minimal environment of its own when it gives none.
+     *
+     * @param id the id a PUT chooses; null for a POST, whose id is generated
      */
-    public JobSpec admitStart(Caller caller, JobSpec spec) throws JobException {
+    public JobSpec admitStart(Caller caller, String id, JobSpec spec) throws JobException {
         if (caller.admin()) return spec;
+        // Groups come from the passwd entry: a uid without one has none to claim, and never its own number as gid.
+        Directory.Account account = directory.account(caller.uid()).orElseThrow(() -> forbidden("rule 'known account': uid "
+                + caller.uid() + " has no entry in /etc/passwd, so it has no groups to start a job with"));
+        if (id != null && !id.startsWith(account.name() + ".")) {
+            // Otherwise any user could take the ids the boot script will ask for (sshd, web, ...) before it does.
+            throw forbidden("rule 'your own ids': uid " + caller.uid() + " may only choose ids that start with '"
+                    + account.name() + ".', not '" + id + "'");
+        }
         if (spec.user() == null) {
             spec = spec.withUser(new AccountRef.Id(caller.uid()));
         } else {
@@ -48,7 +59,19 @@ public final class AccessPolicy {
                 throw forbidden("rule 'your own groups': uid " + caller.uid() + " is not in group '" + spec.group().text() + "'");
             }
         }
-        return spec;
+        // init's own environment is root's business: a user's job gets what login(1) would give it.
+        return spec.envs() != null ? spec : spec.withEnvs(loginEnvironment(account));
+    }
+
+    /** PATH, HOME, USER, LOGNAME and SHELL, as login(1) sets them. */
+    static Map<String, String> loginEnvironment(Directory.Account account) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("PATH", JobSpec.DEFAULT_PATH);
+        environment.put("HOME", account.home() == null || account.home().isEmpty() ? "/" : account.home());
+        environment.put("USER", account.name());
+        environment.put("LOGNAME", account.name());
+        environment.put("SHELL", account.shell() == null || account.shell().isEmpty() ? "/bin/sh" : account.shell());
+        return environment;
     }
 
     /**

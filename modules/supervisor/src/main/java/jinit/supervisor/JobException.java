@@ -13,6 +13,8 @@ public final class JobException extends Exception {
         CANNOT_START,
         /** The table is full; nothing is evicted to make room. */
         FULL,
+        /** The caller holds its whole share of the table. */
+        OVER_SHARE,
         /** Init is shutting down and starts nothing new. */
         SHUTTING_DOWN
     }

@@ -36,7 +36,6 @@ public final class Supervisor {
     private final ProcessBackend backend;
     private final InstantSource clock;
     private final Scheduler scheduler;
-    private final int maxJobs;
     private final EventLog events;
     private final LogBudget logBudget;
     private final ReentrantLock lock = new ReentrantLock();
@@ -45,6 +44,9 @@ public final class Supervisor {
     /** Insertion order is start order: GET /jobs lists oldest first. */
     private final LinkedHashMap<String, JobRecord> jobs = new LinkedHashMap<>();
     private final Map<Integer, JobRecord> byPid = new HashMap<>();
+    /** Ids whose start is under way, and who starts them: reserved, so no other request races for them. */
+    private final Map<String, Caller> starting = new HashMap<>();
+    private final Shares shares;
     private final List<Consumer<Job>> exitListeners = new CopyOnWriteArrayList<>();
     private long nextGeneratedId = 1;
     private long orphans;
@@ -59,9 +61,9 @@ public final class Supervisor {
         this.backend = backend;
         this.clock = clock;
         this.scheduler = scheduler;
-        this.maxJobs = maxJobs;
         this.events = events;
         this.logBudget = logBudget;
+        this.shares = new Shares(maxJobs);
     }
 
     public EventLog events() {
@@ -86,65 +88,79 @@ public final class Supervisor {
     }
 
     private Job launch(String requestedId, JobSpec spec, Caller caller) throws JobException {
-        if (requestedId != null) {
-            if (!JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
-            // A conflict or a refusal outranks a spec that cannot start; only then may the old job's sockets
-            // go, since the new spec may want the same ports.
-            if (mayReplace(requestedId, caller)) backend.forget(requestedId);
-        }
-        LogRing log = new LogRing(spec.logBytes(), logBudget);
-        String idForPrepare = requestedId != null ? requestedId : programName(spec.exec());
-        ProcessBackend.PreparedLaunch prepared;
-        try {
-            prepared = backend.prepare(idForPrepare, spec, log);
-        } catch (LaunchException e) {
-            throw new JobException(Reason.CANNOT_START, e.getMessage());
-        }
+        if (requestedId != null && !JobId.isValid(requestedId)) throw new IllegalArgumentException("invalid job id");
+        // Under the lock, the id is reserved (no other request may start, replace or delete it until this one
+        // is done) and so is the caller's share of the table; the slow part, prepare, runs outside it.
+        String id;
+        boolean replacing;
         lock.lock();
         try {
-            if (!acceptingJobs) throw new JobException(Reason.SHUTTING_DOWN, "init is shutting down and starts no new jobs");
+            if (!acceptingJobs) throw shuttingDown();
             JobRecord existing = requestedId == null ? null : jobs.get(requestedId);
             if (existing != null) {
                 refuseUnlessEnded(existing);
                 requireOwner(existing, caller, "replace");
             }
-            if (existing == null && jobs.size() >= maxJobs) {
-                throw new JobException(Reason.FULL, "the job table is full (" + maxJobs + " jobs); delete ended jobs first");
+            if (requestedId != null && starting.containsKey(requestedId)) {
+                throw new JobException(Reason.CONFLICT, "job '" + requestedId + "' is being started by another request");
             }
-            String id = requestedId != null ? requestedId : freshId(spec.exec());
-            int pid;
+            shares.reserve(caller, existing != null, existing == null ? null : existing.quota, jobs.size() + starting.size());
+            id = requestedId != null ? requestedId : freshId(spec.exec());
+            starting.put(id, caller);
+            replacing = existing != null;
+        } finally {
+            lock.unlock();
+        }
+        boolean registered = false;
+        try {
+            // The old job's sockets go first, since the new spec may want the same ports.
+            if (replacing) backend.forget(id);
+            LogRing log = new LogRing(spec.logBytes(), logBudget);
+            ProcessBackend.PreparedLaunch prepared;
             try {
-                pid = prepared.start();
+                prepared = backend.prepare(id, spec, log);
             } catch (LaunchException e) {
                 throw new JobException(Reason.CANNOT_START, e.getMessage());
             }
-            if (existing != null) {
-                jobs.remove(id); // a fresh start goes to the end: the list is in start order
-                existing.log.discard();
+            lock.lock();
+            try {
+                if (!acceptingJobs) throw shuttingDown();
+                int pid;
+                try {
+                    pid = prepared.start();
+                } catch (LaunchException e) {
+                    throw new JobException(Reason.CANNOT_START, e.getMessage());
+                }
+                // The reservation kept every other request off this id: what is here is the ended job we replace.
+                JobRecord existing = jobs.remove(id); // a fresh start goes to the end: the list is in start order
+                if (existing != null) {
+                    existing.log.discard();
+                    shares.release(existing.quota);
+                }
+                JobRecord job = new JobRecord(id, spec, caller.uid(), log, shares.quotaOf(caller));
+                job.started(pid, clock.instant());
+                jobs.put(id, job);
+                byPid.put(pid, job);
+                changed(job);
+                registered = true;
+                return job.snapshot;
+            } finally {
+                lock.unlock();
             }
-            JobRecord job = new JobRecord(id, spec, caller.uid(), log);
-            job.started(pid, clock.instant());
-            jobs.put(id, job);
-            byPid.put(pid, job);
-            changed(job);
-            return job.snapshot;
         } finally {
-            lock.unlock();
+            if (!registered) backend.forget(id); // what prepare opened for a job that never was
+            lock.lock();
+            try {
+                starting.remove(id);
+                if (!registered) shares.release(shares.quotaOf(caller));
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
-    /** Whether a job of that id exists to be replaced; refuses one that is not ended or not the caller's. */
-    private boolean mayReplace(String id, Caller caller) throws JobException {
-        lock.lock();
-        try {
-            JobRecord existing = jobs.get(id);
-            if (existing == null) return false;
-            refuseUnlessEnded(existing);
-            requireOwner(existing, caller, "replace");
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    private static JobException shuttingDown() {
+        return new JobException(Reason.SHUTTING_DOWN, "init is shutting down and starts no new jobs");
     }
 
     private static void refuseUnlessEnded(JobRecord job) throws JobException {
@@ -162,7 +178,7 @@ public final class Supervisor {
         String id;
         do {
             id = prefix + "-" + nextGeneratedId++;
-        } while (jobs.containsKey(id));
+        } while (jobs.containsKey(id) || starting.containsKey(id));
         return id;
     }
 
@@ -333,8 +349,12 @@ public final class Supervisor {
             JobRecord job = require(id);
             requireOwner(job, caller, "delete");
             refuseUnlessEnded(job);
+            if (starting.containsKey(id)) {
+                throw new JobException(Reason.CONFLICT, "job '" + id + "' is being replaced by another request");
+            }
             jobs.remove(id);
             job.log.discard();
+            shares.release(job.quota);
             events.add(clock.instant(), id, "deleted", null);
             changed.signalAll();
         } finally {
@@ -551,6 +571,8 @@ public final class Supervisor {
         final int owner;
         final LogRing log;
         final RestartTracker restarts;
+        /** The share of the table this row counts against; null for an admin's. */
+        final Shares.Quota quota;
         JobState state;
         Instant startedAt;
         int restartCount;
@@ -562,11 +584,12 @@ public final class Supervisor {
         Scheduler.Cancellable timer;
         Job snapshot;
 
-        JobRecord(String id, JobSpec spec, int owner, LogRing log) {
+        JobRecord(String id, JobSpec spec, int owner, LogRing log, Shares.Quota quota) {
             this.id = id;
             this.spec = spec;
             this.owner = owner;
             this.log = log;
+            this.quota = quota;
             this.restarts = new RestartTracker(spec.restart());
         }
 

@@ -14,6 +14,7 @@ import jinit.api.JobSpec;
 import jinit.api.JobState;
 import jinit.api.Restart;
 import jinit.api.Stdio;
+import jinit.supervisor.Directory.Account;
 import jinit.supervisor.JobException.Reason;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -64,10 +66,21 @@ class AccessPolicyProperties {
             return resolve(group, GROUPS);
         }
 
+        /** uid -> its passwd entry; a uid not here has none. */
+        static final Map<Integer, Account> ACCOUNTS = Map.of(
+                0, new Account("root", "/root", "/bin/sh"), 1, new Account("daemon", "/usr/sbin", ""),
+                1000, new Account("alice", "/home/alice", "/bin/bash"), 1001, new Account("bob", "", "/bin/sh"),
+                65534, new Account("nobody", "/nonexistent", "/usr/sbin/nologin"));
+
+        @Override
+        public Optional<Account> account(int uid) {
+            return Optional.ofNullable(ACCOUNTS.get(uid));
+        }
+
         @Override
         public Set<Integer> groupsOf(int uid) {
-            // A uid without an entry gets its own number as group, as Accounts gives it.
-            return MEMBERSHIP.getOrDefault(uid, Set.of(uid));
+            // A uid without an entry has no groups, as Accounts gives it: never its own number.
+            return MEMBERSHIP.getOrDefault(uid, Set.of());
         }
 
         private static OptionalInt resolve(AccountRef ref, Map<String, Integer> names) {
@@ -85,9 +98,9 @@ class AccessPolicyProperties {
 
     @Provide
     Arbitrary<Caller> nonAdmins() {
-        return Arbitraries.oneOf(
-                Arbitraries.of(1, 1000, 1001, 65534), // callers with an entry
-                Arbitraries.integers().between(1, Integer.MAX_VALUE)) // and any other uid
+        return Arbitraries.frequencyOf(
+                Tuple.of(3, Arbitraries.of(1, 1000, 1001, 65534)), // callers with an entry
+                Tuple.of(1, Arbitraries.integers().between(1, Integer.MAX_VALUE))) // and any other uid
                 .map(uid -> new Caller(uid, false));
     }
 
@@ -100,6 +113,7 @@ class AccessPolicyProperties {
                 Arbitraries.of(names),
                 Arbitraries.of("0", "00", "1000", "1001", "65534", "ROOT", " root", "root ", "root\n", "-0", "+0", "nosuch"),
                 Arbitraries.strings().ofMinLength(1).ofMaxLength(8)).map(AccountRef.Name::new);
+        if (likely.isEmpty()) return Arbitraries.oneOf(byId, byName).injectNull(0.3); // a uid without groups
         return Arbitraries.frequencyOf(
                 Tuple.of(2, byId),
                 Tuple.of(2, byName),
@@ -171,7 +185,7 @@ class AccessPolicyProperties {
         JobSpec spec = request.get2();
         JobSpec admitted;
         try {
-            admitted = policy.admitStart(caller, spec);
+            admitted = policy.admitStart(caller, null, spec);
             Statistics.collect("admitted");
         } catch (JobException e) {
             Statistics.collect("refused");
@@ -191,15 +205,69 @@ class AccessPolicyProperties {
             assertTrue(gid.isPresent() && directory.groupsOf(caller.uid()).contains(gid.getAsInt()),
                     () -> "group " + admitted.group() + " is not one of uid " + caller.uid() + "'s " + directory.groupsOf(caller.uid()));
         }
-        // Only the user may have been filled in; nothing else about the spec changes.
-        assertEquals(spec.withUser(admitted.user()), admitted);
+        Account account = directory.account(caller.uid()).orElseThrow(() -> new AssertionError("admitted without an entry"));
+        // Only the user, and the environment when none was given, may have been filled in; nothing else changes.
+        JobSpec expected = spec.withUser(admitted.user());
+        if (spec.envs() == null) expected = expected.withEnvs(AccessPolicy.loginEnvironment(account));
+        assertEquals(expected, admitted);
         if (spec.user() != null) assertEquals(spec.user(), admitted.user());
     }
 
     /** A user absent from the spec becomes the caller, by number. */
     @Property(tries = 500)
     void aMissingUserBecomesTheCaller(@ForAll("nonAdmins") Caller caller) throws JobException {
-        assertEquals(new AccountRef.Id(caller.uid()), policy.admitStart(caller, JobSpec.of("/bin/true")).user());
+        if (directory.account(caller.uid()).isEmpty()) return;
+        assertEquals(new AccountRef.Id(caller.uid()), policy.admitStart(caller, null, JobSpec.of("/bin/true")).user());
+    }
+
+    /** A uid without a passwd entry has no groups to claim: it starts nothing, whatever it asks. */
+    @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
+    void aCallerWithoutAnEntryIsRefused(@ForAll("requests") Tuple2<Caller, JobSpec> request) {
+        Caller caller = request.get1();
+        if (directory.account(caller.uid()).isPresent()) return;
+        JobException refused = assertThrows(JobException.class, () -> policy.admitStart(caller, null, request.get2()));
+        assertTrue(refused.getMessage().startsWith("rule 'known account'"), refused::getMessage);
+    }
+
+    /** A job without envs gets what login(1) would set, from the caller's own entry, and nothing of init's. */
+    @Property(tries = 200)
+    void aJobWithoutEnvsGetsTheCallersLoginEnvironment(@ForAll("nonAdmins") Caller caller) throws JobException {
+        Optional<Account> account = directory.account(caller.uid());
+        if (account.isEmpty()) return;
+        Map<String, String> environment = policy.admitStart(caller, null, JobSpec.of("/bin/true")).envs();
+        assertEquals(List.of("PATH", "HOME", "USER", "LOGNAME", "SHELL"), List.copyOf(environment.keySet()));
+        assertEquals(account.get().name(), environment.get("USER"));
+        assertEquals(account.get().name(), environment.get("LOGNAME"));
+        assertEquals(JobSpec.DEFAULT_PATH, environment.get("PATH"));
+        assertTrue(environment.get("HOME").startsWith("/") && environment.get("SHELL").startsWith("/"), environment::toString);
+        Map<String, String> own = Map.of("A", "1");
+        assertEquals(own, policy.admitStart(caller, null, JobSpec.of("/bin/true").withEnvs(own)).envs());
+    }
+
+    /** A non-admin chooses only ids in its own name's space, so none can take an id the boot script will want. */
+    @Property(tries = 1000)
+    void aChosenIdMustStartWithTheCallersName(@ForAll("nonAdmins") Caller caller,
+                                             @ForAll("chosenIds") String id) throws JobException {
+        Optional<Account> account = directory.account(caller.uid());
+        if (account.isEmpty()) return;
+        if (id.startsWith(account.get().name() + ".")) {
+            policy.admitStart(caller, id, JobSpec.of("/bin/true"));
+            Statistics.collect("own");
+        } else {
+            JobException refused = assertThrows(JobException.class, () -> policy.admitStart(caller, id, JobSpec.of("/bin/true")));
+            assertTrue(refused.getMessage().startsWith("rule 'your own ids'"), refused::getMessage);
+            Statistics.collect("other");
+        }
+        policy.admitStart(Caller.ROOT, id, JobSpec.of("/bin/true"));
+        Statistics.coverage(coverage -> coverage.check("own").count(n -> n > 0));
+    }
+
+    @Provide
+    Arbitrary<String> chosenIds() {
+        return Arbitraries.oneOf(
+                Arbitraries.of("sshd", "web", "alice", "alice.web", "alicex.web", "bob.db", "nobody.x", "root.x", "daemon.",
+                        "daemon.cron", "svc.web", "alice-web"),
+                Arbitraries.strings().alpha().numeric().ofMinLength(1).ofMaxLength(12));
     }
 
     /** Every name or number that resolves to another uid is refused, whatever the group. */
@@ -210,15 +278,15 @@ class AccessPolicyProperties {
         if (spec.user() == null) return;
         OptionalInt uid = directory.uid(spec.user());
         if (uid.isPresent() && uid.getAsInt() == caller.uid()) return;
-        JobException refused = assertThrows(JobException.class, () -> policy.admitStart(caller, spec));
+        JobException refused = assertThrows(JobException.class, () -> policy.admitStart(caller, null, spec));
         assertEquals(Reason.FORBIDDEN, refused.reason());
     }
 
     /** An admin's spec passes as it is: root may run anything as anyone. */
     @Property(tries = 500)
     void anAdminsSpecIsAdmittedUnchanged(@ForAll("specs") JobSpec spec) throws JobException {
-        assertSame(spec, policy.admitStart(Caller.ROOT, spec));
-        assertSame(spec, policy.admitStart(new Caller(1000, true), spec));
+        assertSame(spec, policy.admitStart(Caller.ROOT, "sshd", spec));
+        assertSame(spec, policy.admitStart(new Caller(1000, true), null, spec));
     }
 
     /**
@@ -231,7 +299,7 @@ class AccessPolicyProperties {
         JobSpec spec = request.get2();
         JobSpec admitted;
         try {
-            admitted = policy.admitStart(caller, spec);
+            admitted = policy.admitStart(caller, null, spec);
             Statistics.collect(spec.fds().isEmpty() ? "no fds" : "fds");
         } catch (JobException e) {
             return;

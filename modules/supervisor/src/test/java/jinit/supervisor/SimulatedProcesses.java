@@ -36,6 +36,8 @@ final class SimulatedProcesses implements ProcessBackend {
     final Map<Integer, Integer> reapCalls = new HashMap<>();
     final List<String> violations = new ArrayList<>();
     final List<int[]> signals = new ArrayList<>();
+    /** Ids that prepare() opened something for (as the real backend's held sockets) and forget() has not closed. */
+    final Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     void attach(Supervisor supervisor) {
         this.supervisor = supervisor;
@@ -43,6 +45,7 @@ final class SimulatedProcesses implements ProcessBackend {
 
     @Override
     public PreparedLaunch prepare(String id, JobSpec spec, JobOutput output) throws LaunchException {
+        held.add(id); // even a prepare that fails may have opened something before it did
         if (failNextPrepares > 0) {
             failNextPrepares--;
             throw new LaunchException("cannot start '" + spec.exec() + "': No such file or directory (ENOENT)");
@@ -82,6 +85,11 @@ final class SimulatedProcesses implements ProcessBackend {
                 freePids.addLast(pid);
             }
         });
+    }
+
+    @Override
+    public void forget(String id) {
+        held.remove(id);
     }
 
     @Override

@@ -81,8 +81,8 @@ class SupervisorProperties {
         for (Action action : actions) {
             switch (action) {
                 case Action.Post(String exec) -> {
-                    // A program that cannot start is found before the table is looked at (outside its lock).
-                    boolean full = model.size() >= TABLE_CAPACITY && !exec.equals(SimulatedProcesses.MISSING);
+                    // The table is looked at first (a share is reserved), before the program is looked for.
+                    boolean full = model.size() >= TABLE_CAPACITY;
                     try {
                         Job job = supervisor.start(JobSpec.of(exec), Caller.ROOT);
                         assertFalse(full, "a full table takes no new job");
@@ -101,7 +101,7 @@ class SupervisorProperties {
                 case Action.Put(String id, String exec) -> {
                     ModelJob before = model.get(id);
                     // Replacing an ended job takes no new row, so only a new id can find the table full.
-                    boolean full = before == null && model.size() >= TABLE_CAPACITY && !exec.equals(SimulatedProcesses.MISSING);
+                    boolean full = before == null && model.size() >= TABLE_CAPACITY;
                     try {
                         supervisor.put(id, JobSpec.of(exec), Caller.ROOT);
                         assertTrue(before == null || !before.running(), "PUT over a running job must be refused");
@@ -188,6 +188,71 @@ class SupervisorProperties {
         }
         // One live process per id at most, and none that the table has lost track of.
         assertEquals(Set.copyOf(processes.livePids()), runningPids);
+        // What was opened for a job is closed once the job is gone, or never was (a failed start).
+        Set<String> ids = new HashSet<>(jobs.stream().map(Job::id).toList());
+        assertTrue(ids.containsAll(processes.held), () -> "held for jobs that are gone: " + processes.held + " vs " + ids);
+    }
+
+    /** A start by {@code uid} (0: an admin), or the deletion of the {@code which}-th job. */
+    sealed interface ShareAction {
+        record Start(int uid) implements ShareAction {}
+
+        record Delete(int which) implements ShareAction {}
+    }
+
+    @Provide
+    Arbitrary<List<ShareAction>> shareActions() {
+        Arbitrary<ShareAction> start = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(0)),
+                net.jqwik.api.Tuple.of(4, Arbitraries.integers().between(1, 20))).map(ShareAction.Start::new);
+        Arbitrary<ShareAction> delete = Arbitraries.integers().between(0, 100).map(ShareAction.Delete::new);
+        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, start), net.jqwik.api.Tuple.of(1, delete))
+                .list().ofMinSize(1).ofMaxSize(120);
+    }
+
+    /**
+     * Each non-admin uid holds at most a sixteenth of the table, all of them together leave a sixteenth to admin,
+     * and admin alone may fill it: checked against a count of rows per owner.
+     */
+    @Property(tries = 300)
+    void sharesBoundEachUserAndKeepRoomForAdmin(@ForAll("shareActions") List<ShareAction> actions) throws Exception {
+        int capacity = 64; // 4 per user, 4 kept for admin
+        SimulatedProcesses processes = new SimulatedProcesses();
+        ManualTime time = new ManualTime();
+        Supervisor supervisor = new Supervisor(processes, time, time, capacity, new EventLog(EventLog.DEFAULT_HISTORY));
+        processes.attach(supervisor);
+        Map<String, Integer> owners = new LinkedHashMap<>();
+        for (ShareAction action : actions) {
+            switch (action) {
+                case ShareAction.Start(int uid) -> {
+                    Caller caller = uid == 0 ? Caller.ROOT : new Caller(uid, false);
+                    long own = owners.values().stream().filter(o -> o == uid).count();
+                    long users = owners.values().stream().filter(o -> o != 0).count();
+                    Reason expected = owners.size() >= capacity ? Reason.FULL
+                            : uid == 0 ? null
+                            : own >= capacity / 16 ? Reason.OVER_SHARE
+                            : users >= capacity - capacity / 16 ? Reason.FULL
+                            : null;
+                    try {
+                        Job job = supervisor.start(JobSpec.of("sleep"), caller);
+                        assertEquals(null, expected, "started, yet the model says " + expected);
+                        owners.put(job.id(), uid);
+                    } catch (JobException e) {
+                        assertEquals(expected, e.reason(), e.getMessage());
+                    }
+                }
+                case ShareAction.Delete(int which) -> {
+                    if (owners.isEmpty()) break;
+                    String id = List.copyOf(owners.keySet()).get(which % owners.size());
+                    supervisor.stop(id, 0, Caller.ROOT);
+                    int pid = processes.livePids().stream().filter(p -> ownerOf(supervisor, p).equals(id)).findFirst().orElseThrow();
+                    processes.exit(pid, new ExitStatus.Code(0));
+                    supervisor.delete(id, Caller.ROOT);
+                    owners.remove(id);
+                }
+            }
+            assertEquals(List.copyOf(owners.keySet()), supervisor.list().stream().map(Job::id).toList());
+        }
     }
 
     @Property(tries = 50)
