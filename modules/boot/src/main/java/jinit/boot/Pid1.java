@@ -33,9 +33,21 @@ final class Pid1 {
 
     private Pid1() {}
 
+    /**
+     * Room for a full table: 16,384 jobs with two log pipes each, 2,048 connections and the held sockets. The
+     * kernel gives PID 1 a hard limit of 4,096, so a few users' running jobs could otherwise take every fd init
+     * has and leave it unable to accept a connection. Jobs inherit it, as Docker's do a larger one.
+     */
+    static final long OPEN_FILES = 65_536;
+
     static void prepareSystem(Posix posix) {
         for (Mount mount : MOUNTS) mount(posix, mount);
         useConsoleIfStdioClosed(posix);
+        try {
+            posix.setOpenFileLimit(OPEN_FILES);
+        } catch (PosixException e) {
+            Console.log("could not raise the open-file limit to " + OPEN_FILES + ": " + e.getMessage());
+        }
         try {
             posix.interfaceUp("lo");
             Console.log("loopback is up");

@@ -296,6 +296,27 @@ class AttackTest {
         assertTrue(after <= fdsAtStart + 8, () -> "init held " + fdsAtStart + " fds at start and " + after + " now");
     }
 
+    @Test
+    void aUsersJobsHoldOnlyTheirShareOfInitsSockets() throws Exception {
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < 65; i++) ports.add(freePort());
+        String listens = String.join(",", ports.subList(0, 64).stream()
+                .map(port -> "{\"listen\":\"tcp://127.0.0.1:" + port + "\"}").toList());
+        Answer full = asNobody("POST", "/job", "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"],\"fds\":[" + listens + "]}");
+        assertEquals(201, full.status(), full::toString);
+        Answer more = asNobody("POST", "/job", "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"],\"fds\":[{\"listen\":\"tcp://127.0.0.1:"
+                + ports.get(64) + "\"}]}");
+        assertEquals(429, more.status(), more::toString);
+        assertTrue(more.body().contains("rule 'socket share'"), more::toString);
+        assertTrue(bindable(ports.get(64)), "the refused job's socket was never opened");
+        for (int port : ports.subList(0, 64)) assertEquals(NOBODY, listenerOwner(port));
+        String id = (String) full.json().get("id");
+        assertEquals(200, daemon.post("/job/" + id + "/stop?timeout=0", "{}").status());
+        daemon.awaitEnded(id);
+        assertEquals(204, asNobody("DELETE", "/job/" + id, null).status());
+        for (int port : ports) assertTrue(bindable(port), "deleting the job released port " + port);
+    }
+
     // ---- 6. a uid without an account ----
 
     @Test

@@ -24,6 +24,7 @@ import jnr.ffi.Runtime;
  */
 public final class Posix {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
+    private static final int RLIMIT_NOFILE = 7;
     private static final int F_GETFD = 1;
     private static final int AF_INET = 2;
     private static final int SOCK_DGRAM = 2;
@@ -108,6 +109,11 @@ public final class Posix {
     /** Orphaned descendants are reparented to this process instead of PID 1 (a no-op in effect when we are PID 1). */
     public void setChildSubreaper() throws PosixException {
         check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "PR_SET_CHILD_SUBREAPER");
+    }
+
+    /** Sets this process's RLIMIT_NOFILE, soft and hard, to {@code limit} (raising the hard limit needs root). */
+    public void setOpenFileLimit(long limit) throws PosixException {
+        check(libc.setrlimit(RLIMIT_NOFILE, new long[] {limit, limit}), "setrlimit", "RLIMIT_NOFILE " + limit);
     }
 
     /** A pipe whose ends are both close-on-exec here; the spawner dup2s them into children. */

@@ -185,7 +185,7 @@ final class PosixSpawner implements Spawner {
                 : ProgramSearch.resolve(request.path(), request.cwd(), request.searchPath());
         arguments.fill(path, request.argv(), request.envp(), request.cwd());
         FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
-        int err = spawn(plan, request.cwd() == null ? 0 : arguments.cwd(), -1);
+        int err = spawn(plan, request.cwd() == null ? 0 : arguments.cwd());
         if (err != 0) {
             throw spawnFailure(request, path, err);
         }
@@ -195,7 +195,7 @@ final class PosixSpawner implements Spawner {
     /**
      * A job that drops root's ids or needs its own pid: jinit-exec runs first, in the child, and reports on a
      * pipe whether the ids, the directory and the program were all right. The pipe's write end becomes the
-     * child's first fd after the passed ones, and jinit-exec marks it close-on-exec.
+     * child's first fd after the passed ones, and jinit-exec marks it close-on-exec, so the job never sees it.
      */
     private int spawnThroughHelper(SpawnRequest request) throws SpawnException {
         Path helperPath = helper();
@@ -209,8 +209,11 @@ final class PosixSpawner implements Spawner {
         int pid;
         try {
             arguments.fill(helperPath.toString(), helperArgv(request, reportFd), request.envp(), null);
-            FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
-            int err = spawn(plan, 0, pipe.writeFd());
+            // The report pipe is planned as one more passed fd, so no other dup2 can overwrite it first.
+            List<Integer> passFds = new ArrayList<>(request.passFds());
+            passFds.add(pipe.writeFd());
+            FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), passFds);
+            int err = spawn(plan, 0);
             if (err != 0) {
                 throw failure("exec", helperPath.toString(), err);
             }
@@ -297,8 +300,8 @@ final class PosixSpawner implements Spawner {
         return pid;
     }
 
-    /** posix_spawn with this plan; {@code reportFd}, when not -1, is dup2'd to the first fd after the plan's. */
-    private int spawn(FdPlan plan, long cwd, int reportFd) {
+    /** posix_spawn with this plan, in {@code cwd} (an address; 0 keeps the JVM's). */
+    private int spawn(FdPlan plan, long cwd) {
         libc.posix_spawnattr_setflags(attr.address(), (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
         long actions = fileActions.address();
         int err = libc.posix_spawn_file_actions_init(actions);
@@ -306,7 +309,7 @@ final class PosixSpawner implements Spawner {
             return err;
         }
         try {
-            err = addFileActions(actions, plan, cwd, reportFd);
+            err = addFileActions(actions, plan, cwd);
             if (err != 0) {
                 return err;
             }
@@ -316,7 +319,7 @@ final class PosixSpawner implements Spawner {
         }
     }
 
-    private int addFileActions(long actions, FdPlan plan, long cwd, int reportFd) {
+    private int addFileActions(long actions, FdPlan plan, long cwd) {
         for (FdPlan.Action action : plan.actions()) {
             int err = switch (action) {
                 case FdPlan.Dup2(int from, int to) -> libc.posix_spawn_file_actions_adddup2(actions, from, to);
@@ -327,15 +330,6 @@ final class PosixSpawner implements Spawner {
                 return err;
             }
         }
-        int closeFrom = plan.closeFrom();
-        if (reportFd != -1) {
-            // The plan's spare copies sit above closeFrom, so nothing it still needs is overwritten here.
-            int err = libc.posix_spawn_file_actions_adddup2(actions, reportFd, closeFrom);
-            if (err != 0) {
-                return err;
-            }
-            closeFrom++;
-        }
         if (cwd != 0) {
             int err = libc.posix_spawn_file_actions_addchdir_np(actions, cwd);
             if (err != 0) {
@@ -343,7 +337,7 @@ final class PosixSpawner implements Spawner {
             }
         }
         // Without this the child inherits every fd the JVM opened without O_CLOEXEC, lib/modules included.
-        return libc.posix_spawn_file_actions_addclosefrom_np(actions, closeFrom);
+        return libc.posix_spawn_file_actions_addclosefrom_np(actions, plan.closeFrom());
     }
 
     /** posix_spawn cannot say which step failed; a missing cwd is the one case worth telling apart. */

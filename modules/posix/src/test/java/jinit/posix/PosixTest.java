@@ -185,4 +185,23 @@ class PosixTest {
     private static int pidFromProc() throws IOException {
         return Integer.parseInt(Files.readSymbolicLink(Path.of("/proc/self")).toString());
     }
+
+    @Test
+    void theOpenFileLimitIsSetSoftAndHard() throws Exception {
+        String hard = limits().get(1);
+        long limit = Long.parseLong(hard); // the test JVM's own hard limit: setting it changes nothing else
+        POSIX.setOpenFileLimit(limit);
+        assertEquals(List.of(hard, hard), limits());
+    }
+
+    /** The soft and hard "Max open files" of this process. */
+    private static List<String> limits() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) {
+                String[] fields = line.substring("Max open files".length()).trim().split("\\s+");
+                return List.of(fields[0], fields[1]);
+            }
+        }
+        throw new AssertionError("no open-files line in /proc/self/limits");
+    }
 }

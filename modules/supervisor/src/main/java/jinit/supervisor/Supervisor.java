@@ -93,6 +93,7 @@ public final class Supervisor {
         // is done) and so is the caller's share of the table; the slow part, prepare, runs outside it.
         String id;
         boolean replacing;
+        Shares.Claim claim;
         lock.lock();
         try {
             if (!acceptingJobs) throw shuttingDown();
@@ -104,7 +105,8 @@ public final class Supervisor {
             if (requestedId != null && starting.containsKey(requestedId)) {
                 throw new JobException(Reason.CONFLICT, "job '" + requestedId + "' is being started by another request");
             }
-            shares.reserve(caller, existing != null, existing == null ? null : existing.quota, jobs.size() + starting.size());
+            claim = shares.reserve(caller, spec, existing != null, existing == null ? null : existing.claim,
+                    jobs.size() + starting.size());
             id = requestedId != null ? requestedId : freshId(spec.exec());
             starting.put(id, caller);
             replacing = existing != null;
@@ -135,9 +137,9 @@ public final class Supervisor {
                 JobRecord existing = jobs.remove(id); // a fresh start goes to the end: the list is in start order
                 if (existing != null) {
                     existing.log.discard();
-                    shares.release(existing.quota);
+                    shares.release(existing.claim);
                 }
-                JobRecord job = new JobRecord(id, spec, caller.uid(), log, shares.quotaOf(caller));
+                JobRecord job = new JobRecord(id, spec, caller.uid(), log, claim);
                 job.started(pid, clock.instant());
                 jobs.put(id, job);
                 byPid.put(pid, job);
@@ -152,7 +154,7 @@ public final class Supervisor {
             lock.lock();
             try {
                 starting.remove(id);
-                if (!registered) shares.release(shares.quotaOf(caller));
+                if (!registered) shares.release(claim);
             } finally {
                 lock.unlock();
             }
@@ -354,7 +356,7 @@ public final class Supervisor {
             }
             jobs.remove(id);
             job.log.discard();
-            shares.release(job.quota);
+            shares.release(job.claim);
             events.add(clock.instant(), id, "deleted", null);
             changed.signalAll();
         } finally {
@@ -571,8 +573,8 @@ public final class Supervisor {
         final int owner;
         final LogRing log;
         final RestartTracker restarts;
-        /** The share of the table this row counts against; null for an admin's. */
-        final Shares.Quota quota;
+        /** What this row takes of its owner's share. */
+        final Shares.Claim claim;
         JobState state;
         Instant startedAt;
         int restartCount;
@@ -584,12 +586,12 @@ public final class Supervisor {
         Scheduler.Cancellable timer;
         Job snapshot;
 
-        JobRecord(String id, JobSpec spec, int owner, LogRing log, Shares.Quota quota) {
+        JobRecord(String id, JobSpec spec, int owner, LogRing log, Shares.Claim claim) {
             this.id = id;
             this.spec = spec;
             this.owner = owner;
             this.log = log;
-            this.quota = quota;
+            this.claim = claim;
             this.restarts = new RestartTracker(spec.restart());
         }
 

@@ -1,6 +1,7 @@
 package jinit.supervisor;
 
 import jinit.api.ExitStatus;
+import jinit.api.FdSpec;
 import jinit.api.Job;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
@@ -15,6 +16,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -195,24 +197,28 @@ class SupervisorProperties {
 
     /** A start by {@code uid} (0: an admin), or the deletion of the {@code which}-th job. */
     sealed interface ShareAction {
-        record Start(int uid) implements ShareAction {}
+        record Start(int uid, int sockets) implements ShareAction {}
 
         record Delete(int which) implements ShareAction {}
     }
 
     @Provide
     Arbitrary<List<ShareAction>> shareActions() {
-        Arbitrary<ShareAction> start = Arbitraries.frequencyOf(
+        Arbitrary<Integer> uids = Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(0)),
-                net.jqwik.api.Tuple.of(4, Arbitraries.integers().between(1, 20))).map(ShareAction.Start::new);
+                net.jqwik.api.Tuple.of(4, Arbitraries.integers().between(1, 20)));
+        Arbitrary<Integer> sockets = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(3, Arbitraries.just(0)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 40)));
+        Arbitrary<ShareAction> start = Combinators.combine(uids, sockets).as(ShareAction.Start::new);
         Arbitrary<ShareAction> delete = Arbitraries.integers().between(0, 100).map(ShareAction.Delete::new);
         return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, start), net.jqwik.api.Tuple.of(1, delete))
                 .list().ofMinSize(1).ofMaxSize(120);
     }
 
     /**
-     * Each non-admin uid holds at most a sixteenth of the table, all of them together leave a sixteenth to admin,
-     * and admin alone may fill it: checked against a count of rows per owner.
+     * Each non-admin uid holds at most a sixteenth of the table and 64 listening sockets, all of them together leave a
+     * sixteenth of the table to admin, and admin alone may fill it: checked against a count of rows per owner.
      */
     @Property(tries = 300)
     void sharesBoundEachUserAndKeepRoomForAdmin(@ForAll("shareActions") List<ShareAction> actions) throws Exception {
@@ -222,21 +228,29 @@ class SupervisorProperties {
         Supervisor supervisor = new Supervisor(processes, time, time, capacity, new EventLog(EventLog.DEFAULT_HISTORY));
         processes.attach(supervisor);
         Map<String, Integer> owners = new LinkedHashMap<>();
+        Map<String, Integer> socketsOf = new LinkedHashMap<>();
         for (ShareAction action : actions) {
             switch (action) {
-                case ShareAction.Start(int uid) -> {
+                case ShareAction.Start(int uid, int sockets) -> {
                     Caller caller = uid == 0 ? Caller.ROOT : new Caller(uid, false);
                     long own = owners.values().stream().filter(o -> o == uid).count();
+                    int ownSockets = owners.keySet().stream().filter(id -> owners.get(id) == uid).mapToInt(socketsOf::get).sum();
                     long users = owners.values().stream().filter(o -> o != 0).count();
                     Reason expected = owners.size() >= capacity ? Reason.FULL
                             : uid == 0 ? null
-                            : own >= capacity / 16 ? Reason.OVER_SHARE
+                            : own >= capacity / 16 || ownSockets + sockets > Shares.SOCKETS_PER_USER ? Reason.OVER_SHARE
                             : users >= capacity - capacity / 16 ? Reason.FULL
                             : null;
+                    List<FdSpec> fds = new ArrayList<>();
+                    for (int i = 0; i < sockets; i++) fds.add(new FdSpec.Listen("tcp://127.0.0.1:" + (2000 + i), "s"));
+                    JobSpec spec = JobSpec.of("sleep");
+                    spec = new JobSpec(spec.exec(), spec.args(), spec.cwd(), spec.envs(), spec.user(), spec.group(),
+                            spec.restart(), spec.stdio(), spec.logBytes(), fds, spec.stopTimeout());
                     try {
-                        Job job = supervisor.start(JobSpec.of("sleep"), caller);
+                        Job job = supervisor.start(spec, caller);
                         assertEquals(null, expected, "started, yet the model says " + expected);
                         owners.put(job.id(), uid);
+                        socketsOf.put(job.id(), sockets);
                     } catch (JobException e) {
                         assertEquals(expected, e.reason(), e.getMessage());
                     }
@@ -249,6 +263,7 @@ class SupervisorProperties {
                     processes.exit(pid, new ExitStatus.Code(0));
                     supervisor.delete(id, Caller.ROOT);
                     owners.remove(id);
+                    socketsOf.remove(id);
                 }
             }
             assertEquals(List.copyOf(owners.keySet()), supervisor.list().stream().map(Job::id).toList());

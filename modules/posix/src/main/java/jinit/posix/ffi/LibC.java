@@ -36,6 +36,9 @@ public interface LibC {
 
     int kill(int pid, int signal);
 
+    /** {@code limit} is struct rlimit: the soft and the hard limit. */
+    int setrlimit(int resource, @In long[] limit);
+
     @Variadic(fixedCount = 1)
     int prctl(int option, long a2, long a3, long a4, long a5);
 
