@@ -30,6 +30,13 @@ final class Rows {
                     Table.Summary.MEDIAN, "/s", Table.SAME, List.of(J, S, P, F),
                     Table.both(Table.relative(F, 0.7, true, ""), Table.relative(S, 10, true, ""), ">= 0.7 x floor, >= 10 x sup")));
         }
+        String asUser = "job start as another user (\"user\":\"nobody\": jinit-exec drops root's ids in the child)";
+        for (int clients : new int[] {1, 8}) {
+            rows.add(row(asUser, "starts/s, " + clients + " client" + (clients > 1 ? "s" : ""), "start.asUser.rate.c" + clients,
+                    Table.Summary.MEDIAN, "/s", Table.SAME, List.of(J), null));
+            rows.add(row(asUser, "start latency p50, " + clients + " client" + (clients > 1 ? "s" : ""), "start.asUser.latency.c" + clients,
+                    Table.Summary.P50, "ms", Table.SAME, List.of(J), null));
+        }
         for (int clients : new int[] {1, 8}) {
             for (Table.Summary s : new Table.Summary[] {Table.Summary.P50, Table.Summary.P99}) {
                 rows.add(row(start, "start latency, request -> running, " + clients + " client" + (clients > 1 ? "s" : ""),
