@@ -171,7 +171,8 @@ final class FuzzCases {
     static Arbitrary<List<String[]>> headers(boolean withBody, String wrongToken) {
         Arbitrary<String[]> host = Arbitraries.frequencyOf(
                 Tuple.of(20, Arbitraries.of("127.0.0.1", "localhost", "127.0.0.1:1", "[::1]", "LOCALHOST")),
-                Tuple.of(1, Arbitraries.of("evil.example", "", "127.0.0.1:abc", "[::1", "a".repeat(2000), "127.0.0.1, evil.example"))
+                Tuple.of(1, Arbitraries.of("evil.example", "", "127.0.0.1:abc", "[::1", "a".repeat(2000), "127.0.0.1, evil.example",
+                        "[::1]evil.example", "localhost:80:80", "localhost:"))
         ).map(value -> new String[] {"Host", value});
         Arbitrary<String[]> contentType = Arbitraries.frequencyOf(
                 Tuple.of(15, Arbitraries.of("application/json", "application/json; charset=utf-8", "APPLICATION/JSON")),
@@ -183,7 +184,8 @@ final class FuzzCases {
                         "Origin: null", "Origin: http://evil.example", "Authorization: Bearer " + wrongToken,
                         "Authorization: Basic cm9vdDpyb290", "Authorization: Bearer", "Authorization: ", "Accept: */*",
                         "X-Forwarded-For: 127.0.0.1", "Cookie: a=b", "Range: bytes=0-1", "If-None-Match: *",
-                        "Content-Encoding: gzip", "Upgrade: h2c", "Keep-Alive: timeout=1").map(line -> line.split(": ?", 2)),
+                        "Content-Encoding: gzip", "Upgrade: h2c", "Keep-Alive: timeout=1", "Host: evil.example", "Host: localhost")
+                        .map(line -> line.split(": ?", 2)),
                 Combinators.combine(Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(20),
                         Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(200)).as((name, value) -> new String[] {"X-" + name, value}));
         Arbitrary<List<String[]>> extras = extra.list().ofMaxSize(4);

@@ -77,7 +77,7 @@ final class Routes implements HttpHandler {
             } catch (HttpError e) {
                 reply = Reply.error(e.status(), e.getMessage());
                 if (e.allow() != null) reply.header("Allow", e.allow());
-                if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
+                if (e.byRule()) refused(exchange, caller, e.status(), e.getMessage());
             } catch (JobException e) {
                 reply = Reply.error(status(e.reason()), e.getMessage());
                 if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
