@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,25 +20,15 @@ import org.junit.jupiter.api.Test;
  * another file than the one named. Every such string is now a 400 naming its field, whoever sends it, and nothing
  * starts. The user is the real curl under setpriv, as in {@link AccessMatrixTest}.
  */
-class UnpairedSurrogateTest {
-    private static Daemon daemon;
-    private static int userUid;
-    private static int userGid;
+class UnpairedSurrogateTest extends OneDaemonPerClass {
+    private int userUid;
+    private int userGid;
 
     @BeforeAll
-    static void startDaemon() throws Exception {
+    void testUser() throws Exception {
         int[] ids = AccessMatrixTest.ensureTestUser();
         userUid = ids[0];
         userGid = ids[1];
-        daemon = Daemon.start();
-    }
-
-    @AfterAll
-    static void stopDaemon() throws Exception {
-        if (daemon != null) {
-            daemon.killRunningJobs();
-            daemon.close();
-        }
     }
 
     /** Where a stdio or fds file named with a surrogate would land if it were written as '?'. */
