@@ -35,7 +35,8 @@ public final class ApiServer implements AutoCloseable {
             "sun.net.httpserver.maxReqTime", "5",
             // Seconds an idle keep-alive connection stays open.
             "sun.net.httpserver.idleInterval", "30",
-            // How often, in ms, idle and silent connections are looked for (the default, 10 s, doubled the 5 s above).
+            // How often, in ms, idle and silent connections are looked for: at the default, 10 s, a silent connection
+            // could live up to 15 s instead of 6.
             "sun.net.httpserver.clockTick", "1000",
             // Header lines per request, and their total size in bytes.
             "sun.net.httpserver.maxReqHeaders", "64",

@@ -54,10 +54,6 @@ final class ConnectionShares {
         this.limits = limits;
     }
 
-    Limits limits() {
-        return limits;
-    }
-
     /** Charges one busy connection to {@code caller}, or refuses with a 429 that names the rule and the number. */
     Claim claim(Caller caller) throws HttpError {
         if (caller.admin()) return Claim.NONE;
