@@ -17,6 +17,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -70,6 +71,7 @@ public final class JobJson {
         for (String field : object.keySet()) {
             if (!SPEC_FIELDS.contains(field)) throw new SpecException("unknown field '" + field + "'");
         }
+        for (Map.Entry<String, Object> field : object.entrySet()) representableInC(field.getValue(), field.getKey());
         if (object.containsKey("envs") && object.containsKey("env")) {
             throw new SpecException("give either 'envs' or its alias 'env', not both");
         }
@@ -169,7 +171,7 @@ public final class JobJson {
                 }
                 Object append = object.get("append");
                 if (append != null && !(append instanceof Boolean)) throw new SpecException("field '" + field + ".append' must be true or false");
-                yield new Stdio.Target.File(noNul(path, field + ".file"), Boolean.TRUE.equals(append));
+                yield new Stdio.Target.File(path, Boolean.TRUE.equals(append));
             }
             default -> throw new SpecException("field '" + field
                     + "' must be \"null\", \"log\", \"console\", \"inherit\", {\"file\": path, \"append\": bool}"
@@ -197,7 +199,7 @@ public final class JobJson {
                         || !(uri.startsWith("tcp://") || uri.startsWith("udp://") || uri.startsWith("unix:"))) {
                     throw new SpecException("field '" + where + ".listen' must be \"tcp://HOST:PORT\", \"udp://HOST:PORT\" or \"unix:/path\"");
                 }
-                fds.add(new FdSpec.Listen(noNul(uri, where + ".listen"), name));
+                fds.add(new FdSpec.Listen(uri, name));
             } else if (object.containsKey("file")) {
                 onlyKnownFields(object, Set.of("file", "mode", "name"), where);
                 if (!(object.get("file") instanceof String path) || path.isEmpty()) {
@@ -208,7 +210,7 @@ public final class JobJson {
                 if (!(mode instanceof String text) || !Set.of("r", "w", "a", "rw").contains(text)) {
                     throw new SpecException("field '" + where + ".mode' must be \"r\", \"w\", \"a\" or \"rw\"");
                 }
-                fds.add(new FdSpec.File(noNul(path, where + ".file"), text, name));
+                fds.add(new FdSpec.File(path, text, name));
             } else {
                 throw new SpecException("field '" + where + "' needs \"listen\" or \"file\"");
             }
@@ -235,13 +237,45 @@ public final class JobJson {
         Object value = object.get(field);
         if (value == null) return null;
         if (!(value instanceof String text)) throw new SpecException("field '" + field + "' must be a string");
-        return noNul(text, field);
+        return text;
     }
 
-    private static String noNul(String text, String field) throws SpecException {
-        // A NUL would silently truncate the C string the kernel sees.
-        if (text.indexOf('\0') >= 0) throw new SpecException("field '" + field + "' must not contain NUL characters");
-        return text;
+    /**
+     * Every string of a spec ends up as a C string: execve's argv and envp, chdir, open, bind, getpwnam. Two kinds
+     * of Java string have no faithful C form. A NUL would silently cut the string the kernel sees. An unpaired UTF-16
+     * surrogate (JSON's "\ud800") has no UTF-8 form at all: an encoder writes '?' in its place, so init would open or
+     * run another path than the one named, and java.nio.file refuses it with an exception (a 500, issue 9). Checked
+     * here, once for every string and name in the spec, so that no field, present or future, can let one through.
+     */
+    private static void representableInC(Object value, String field) throws SpecException {
+        switch (value) {
+            case String text -> representableInC(text, "field '" + field + "'");
+            case Map<?, ?> object -> {
+                for (Map.Entry<?, ?> entry : object.entrySet()) {
+                    String name = (String) entry.getKey();
+                    representableInC(name, "a name in field '" + field + "'");
+                    representableInC(entry.getValue(), field + "." + name);
+                }
+            }
+            case List<?> list -> {
+                for (int i = 0; i < list.size(); i++) representableInC(list.get(i), field + "[" + i + "]");
+            }
+            case null, default -> { }
+        }
+    }
+
+    /** @param what the string's place, for the message: "field 'args[0]'" */
+    private static void representableInC(String text, String what) throws SpecException {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\0') throw new SpecException(what + " must not contain NUL characters");
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++; // a pair: one character beyond the BMP, which UTF-8 encodes
+            } else if (Character.isSurrogate(c)) {
+                throw new SpecException(what + " must be valid Unicode: it holds an unpaired surrogate (\\u"
+                        + Integer.toHexString(c).toUpperCase(Locale.ROOT) + " at index " + i + ")");
+            }
+        }
     }
 
     private static List<String> stringList(Map<String, Object> object, String field) throws SpecException {
@@ -253,7 +287,7 @@ public final class JobJson {
             if (!(list.get(i) instanceof String text)) {
                 throw new SpecException("field '" + field + "[" + i + "]' must be a string");
             }
-            strings.add(noNul(text, field + "[" + i + "]"));
+            strings.add(text);
         }
         return strings;
     }
@@ -267,9 +301,8 @@ public final class JobJson {
             String key = (String) entry.getKey();
             String where = field + "." + key;
             if (key.isEmpty() || key.indexOf('=') >= 0) throw new SpecException("field '" + where + "': a variable name must be non-empty and contain no '='");
-            noNul(key, where);
             if (!(entry.getValue() instanceof String text)) throw new SpecException("field '" + where + "' must be a string");
-            envs.put(key, noNul(text, where));
+            envs.put(key, text);
         }
         return envs;
     }
@@ -284,7 +317,7 @@ public final class JobJson {
                 if (id > Integer.MAX_VALUE) throw new SpecException("field '" + field + "' is out of range");
                 yield new AccountRef.Id((int) id);
             }
-            case String name -> new AccountRef.Name(noNul(name, field));
+            case String name -> new AccountRef.Name(name);
             case Integer id when id >= 0 -> new AccountRef.Id(id);
             case Integer id -> throw new SpecException("field '" + field + "' must not be negative");
             case Long id -> throw new SpecException("field '" + field + "' is out of range");

@@ -87,6 +87,36 @@ class JobJsonProperties {
         assertMessage("[]", "must be a JSON object");
     }
 
+    /**
+     * An unpaired surrogate has no UTF-8 form, so no C string can carry it (issue 9): wherever it hides, in a value or a
+     * name, high or low, the spec is refused with the field named. A proper pair (one character beyond the BMP) is fine.
+     */
+    @Test
+    void anUnpairedSurrogateAnywhereIsRefusedNamingTheField() throws SpecException {
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("{\"exec\":\"\\ud800\"}", "field 'exec'");
+        refused.put("{\"exec\":\"/bin/x\\udc00\"}", "field 'exec'");
+        refused.put("{\"exec\":\"x\",\"args\":[\"a\",\"\\ud800\\ud800\"]}", "field 'args[1]'");
+        refused.put("{\"exec\":\"x\",\"args\":[\"\\udc00\\ud800\"]}", "field 'args[0]'");
+        refused.put("{\"exec\":\"x\",\"cwd\":\"/\\ud800\"}", "field 'cwd'");
+        refused.put("{\"exec\":\"x\",\"envs\":{\"A\":\"\\ud800\"}}", "field 'envs.A'");
+        refused.put("{\"exec\":\"x\",\"env\":{\"A\":\"\\ud800\"}}", "field 'env.A'");
+        refused.put("{\"exec\":\"x\",\"user\":\"\\ud800\"}", "field 'user'");
+        refused.put("{\"exec\":\"x\",\"group\":\"\\ud800\"}", "field 'group'");
+        refused.put("{\"exec\":\"x\",\"restart\":{\"policy\":\"\\ud800\"}}", "field 'restart.policy'");
+        refused.put("{\"exec\":\"x\",\"stdio\":{\"stdout\":{\"file\":\"/tmp/\\ud800\"}}}", "field 'stdio.stdout.file'");
+        refused.put("{\"exec\":\"x\",\"stdio\":{\"stdin\":{\"file\":\"/tmp/\\udfff\"}}}", "field 'stdio.stdin.file'");
+        refused.put("{\"exec\":\"x\",\"fds\":[{\"file\":\"/tmp/\\ud800\"}]}", "field 'fds[0].file'");
+        refused.put("{\"exec\":\"x\",\"fds\":[{\"listen\":\"unix:/tmp/\\ud800\"}]}", "field 'fds[0].listen'");
+        refused.put("{\"exec\":\"x\",\"fds\":[{\"listen\":\"tcp://\\ud800:80\"}]}", "field 'fds[0].listen'");
+        refused.put("{\"exec\":\"x\",\"fds\":[{\"file\":\"/f\",\"name\":\"\\ud800\"}]}", "field 'fds[0].name'");
+        for (Map.Entry<String, String> body : refused.entrySet()) {
+            assertMessage(body.getKey(), body.getValue() + " must be valid Unicode: it holds an unpaired surrogate");
+        }
+        JobSpec paired = JobJson.readSpec("{\"exec\":\"x\",\"args\":[\"\\ud83d\\ude00\"]}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(List.of("\ud83d\ude00"), paired.args());
+    }
+
     @Test
     void aliasesAndShorthandsNormalize() throws SpecException {
         JobSpec spec = JobJson.readSpec("{\"exec\":\"x\",\"env\":{\"A\":\"1\"},\"restart\":\"always\",\"user\":\"1000\"}"

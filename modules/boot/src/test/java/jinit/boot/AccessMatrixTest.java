@@ -286,6 +286,54 @@ class AccessMatrixTest {
         return new Answer(response.status(), response.text());
     }
 
+    /**
+     * Host is read strictly (issue 10): one header, one of our names, at most a ":port" of digits. Before, a Host that
+     * merely started with an allowed name ("[::1]evil.example") passed, and so did a second Host after an allowed first.
+     * Each request here would start a job; each is a 400 naming the rule, for root and for a user, and starts nothing.
+     */
+    @Test
+    void aMalformedOrSecondHostIsRefusedForEveryCaller() throws Exception {
+        Map<String, String> hostLines = new LinkedHashMap<>();
+        hostLines.put("a name glued after [::1]", "Host: [::1]evil.example\r\n");
+        hostLines.put("a port that is not digits", "Host: localhost:80evil.example\r\n");
+        hostLines.put("a second Host after an allowed one", "Host: localhost\r\nHost: evil.example\r\n");
+        hostLines.put("the same Host twice", "Host: 127.0.0.1\r\nHost: 127.0.0.1\r\n");
+        hostLines.put("no Host in HTTP/1.1", "");
+        Map<String, Object> before = table();
+        List<String> wrong = new ArrayList<>();
+        for (Who who : List.of(Who.ROOT, Who.USER)) {
+            for (Map.Entry<String, String> hostLine : hostLines.entrySet()) {
+                String request = "POST /job HTTP/1.1\r\n" + hostLine.getValue() + "Content-Type: application/json\r\nContent-Length: "
+                        + TRUE.length() + "\r\nConnection: close\r\n\r\n" + TRUE;
+                Answer answer = who == Who.ROOT ? rawAsRoot(request) : rawAs(userUid, userGid, request);
+                if (answer.status() != 400 || !answer.body().contains("rule 'local Host only'")) {
+                    wrong.add(who + ", " + hostLine.getKey() + ": " + answer);
+                }
+            }
+        }
+        assertEquals(List.of(), wrong);
+        assertEquals(before, table(), "a refused request started a job");
+    }
+
+    private static Answer rawAsRoot(String request) throws IOException {
+        try (Http.Connection connection = Http.Connection.open(daemon.address())) {
+            return rootAnswer(connection.sendRaw(request.getBytes(StandardCharsets.ISO_8859_1), false));
+        }
+    }
+
+    /** Sends {@code request} as it is (curl sends one Host only) as {@code uid}:{@code gid}, through bash's /dev/tcp. */
+    private static Answer rawAs(int uid, int gid, String request) throws Exception {
+        Processes.Result result = Processes.run(List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--",
+                "/bin/bash", "-c", "exec 3<>/dev/tcp/$1/$2 && printf '%s' \"$3\" >&3 && exec cat <&3", "raw-request",
+                daemon.address().getAddress().getHostAddress(), Integer.toString(daemon.address().getPort()), request), Duration.ofSeconds(30));
+        assertEquals(new WaitStatus.Exited(0), result.status(), result::toString);
+        String answer = result.stdout();
+        String[] statusLine = answer.substring(0, Math.max(0, answer.indexOf("\r\n"))).split(" ");
+        assertTrue(statusLine.length > 1 && statusLine[0].startsWith("HTTP/1."), () -> "not an HTTP answer: " + answer);
+        int bodyStart = answer.indexOf("\r\n\r\n");
+        return new Answer(Integer.parseInt(statusLine[1]), bodyStart < 0 ? "" : answer.substring(bodyStart + 4));
+    }
+
     // ---- /system: an admin's poweroff ends the daemon, so each gets a daemon of its own ----
 
     @Test

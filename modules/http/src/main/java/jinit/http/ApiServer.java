@@ -23,11 +23,21 @@ public final class ApiServer implements AutoCloseable {
             "sun.net.httpserver.nodelay", "true",
             // Open connections at most; more are closed at accept. Far above any boot script's needs,
             // below init's fd limit (the JVM raises the soft limit to the hard one, 4096 for PID 1).
+            // How they are shared out between users: ConnectionShares.
             "jdk.httpserver.maxConnections", "2048",
-            // Seconds a client may take to send a whole request: slowloris connections are cut after this.
-            "sun.net.httpserver.maxReqTime", "10",
+            // Idle keep-alive connections at most, everyone's together; one that would be more is closed after its
+            // answer. jdk.httpserver's default is 200; this pool is part of what non-admins' requests never get.
+            "sun.net.httpserver.maxIdleConnections", "128",
+            // Seconds a client may take to send a whole request: slowloris connections are cut after this. Connections
+            // that send nothing at all are cut after it too (jdk.httpserver uses min(idleInterval, maxReqTime)): until
+            // a request names its caller nobody can be charged for a connection, so this is how long anyone's silent
+            // connections can keep the accept limit reached. A request of at most 80 KiB needs no more on loopback.
+            "sun.net.httpserver.maxReqTime", "5",
             // Seconds an idle keep-alive connection stays open.
             "sun.net.httpserver.idleInterval", "30",
+            // How often, in ms, idle and silent connections are looked for: at the default, 10 s, a silent connection
+            // could live up to 15 s instead of 6.
+            "sun.net.httpserver.clockTick", "1000",
             // Header lines per request, and their total size in bytes.
             "sun.net.httpserver.maxReqHeaders", "64",
             "sun.net.httpserver.maxReqHeaderSize", "16384");
@@ -63,7 +73,11 @@ public final class ApiServer implements AutoCloseable {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
         Guard guard = new Guard(config.address().getAddress(), config.token(), !loopback, config.peers());
-        server.createContext("/", new Routes(supervisor, system, guard, policy, new RefusalLog(console)));
+        // From the limits jdk.httpserver really runs with, read as its ServerConfig reads them (a value that is no
+        // number means its default: no limit, 200 idle): a -D on the command line moves the shares with it.
+        ConnectionShares shares = new ConnectionShares(ConnectionShares.Limits.of(
+                Integer.getInteger("jdk.httpserver.maxConnections", -1), Integer.getInteger("sun.net.httpserver.maxIdleConnections", 200)));
+        server.createContext("/", new Routes(supervisor, system, guard, shares, policy, new RefusalLog(console)));
         server.start();
         return new ApiServer(server, executor);
     }

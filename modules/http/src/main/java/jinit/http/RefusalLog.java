@@ -31,8 +31,16 @@ final class RefusalLog {
         tokens--;
         String more = suppressed > 0 ? " (" + suppressed + " more refusals not shown)" : "";
         suppressed = 0;
-        String safePath = path.length() > 200 ? path.substring(0, 200) + "…" : path;
         console.accept("refused " + status + ": uid " + (uid == null ? "unknown" : uid) + " " + method + " "
-                + safePath.replaceAll("[\\p{Cntrl}]", "?") + ": " + rule + more);
+                + printable(path, 200) + ": " + printable(rule, 300) + more);
+    }
+
+    /**
+     * What a client sent, fit for a console: a rule's message may quote a header (a Host of up to 16 KiB), and an
+     * escape sequence in it would reach the terminal.
+     */
+    private static String printable(String text, int max) {
+        String cut = text.length() > max ? text.substring(0, max) + "…" : text;
+        return cut.replaceAll("[\\p{Cntrl}]", "?");
     }
 }

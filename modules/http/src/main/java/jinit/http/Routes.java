@@ -55,12 +55,15 @@ final class Routes implements HttpHandler {
     private final RefusalLog refusals;
     private final List<Route> routes;
     private final JobJsonCache jsonCache;
+    private final ConnectionShares shares;
 
-    Routes(Supervisor supervisor, SystemControl system, Guard guard, AccessPolicy policy, RefusalLog refusals) {
+    Routes(Supervisor supervisor, SystemControl system, Guard guard, ConnectionShares shares, AccessPolicy policy,
+           RefusalLog refusals) {
         this.jsonCache = new JobJsonCache(supervisor::size);
         this.supervisor = supervisor;
         this.system = system;
         this.guard = guard;
+        this.shares = shares;
         this.policy = policy;
         this.refusals = refusals;
         this.routes = routes();
@@ -71,13 +74,18 @@ final class Routes implements HttpHandler {
         try (exchange) {
             Reply reply;
             Caller caller = null;
+            // Held until the whole answer is sent: a stream's or a wait's connection stays charged to its caller.
+            ConnectionShares.Claim claim = ConnectionShares.Claim.NONE;
             try {
                 caller = guard.admit(exchange);
+                claim = shares.claim(caller);
                 reply = route(exchange, caller);
             } catch (HttpError e) {
                 reply = Reply.error(e.status(), e.getMessage());
                 if (e.allow() != null) reply.header("Allow", e.allow());
-                if (e.status() == 401 || e.status() == 403) refused(exchange, caller, e.status(), e.getMessage());
+                // Past its share, a caller keeps no connection: it must not hold one open by asking again on it.
+                if (e.status() == 429) reply.header("Connection", "close");
+                if (e.byRule()) refused(exchange, caller, e.status(), e.getMessage());
             } catch (JobException e) {
                 reply = Reply.error(status(e.reason()), e.getMessage());
                 if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
@@ -87,7 +95,11 @@ final class Routes implements HttpHandler {
                         + exchange.getRequestURI().getRawPath() + ": " + e);
                 reply = Reply.error(500, "internal error");
             }
-            reply.send(exchange);
+            try {
+                reply.send(exchange);
+            } finally {
+                claim.close();
+            }
         }
     }
 

@@ -34,12 +34,16 @@ class GuardTest {
         return assertThrows(HttpError.class, () -> guard.admit(new Unidentified(headers)));
     }
 
+    private static HttpError refused(Guard guard, Unidentified exchange) {
+        return assertThrows(HttpError.class, () -> guard.admit(exchange));
+    }
+
     @Test
     void withoutIdentityAndWithoutTokenIsA401() {
         HttpError error = refused(guard, Map.of("Host", "127.0.0.1:1"));
         assertEquals(401, error.status());
         assertTrue(error.getMessage().startsWith("rule 'identity'"), error.getMessage());
-        assertEquals(401, refused(guard, Map.of()).status(), "no Host header at all (HTTP/1.0)");
+        assertEquals(401, refused(guard, new Unidentified(Map.of(), "HTTP/1.0")).status(), "no Host header at all (HTTP/1.0)");
     }
 
     @Test
@@ -63,8 +67,8 @@ class GuardTest {
     @Test
     void withoutATokenFileEveryAuthorizationIsA401() {
         Guard tokenless = new Guard(LOOPBACK, null, false, PeerIdentity.procNet());
-        assertEquals(401, refused(tokenless, Map.of("Authorization", "Bearer " + TOKEN)).status());
-        assertEquals(401, refused(tokenless, Map.of("Authorization", "Bearer null")).status());
+        assertEquals(401, refused(tokenless, Map.of("Host", "localhost", "Authorization", "Bearer " + TOKEN)).status());
+        assertEquals(401, refused(tokenless, Map.of("Host", "localhost", "Authorization", "Bearer null")).status());
     }
 
     @Test
@@ -79,9 +83,49 @@ class GuardTest {
 
     @Test
     void loopbackHostsPassTheHostRule() {
-        for (String host : new String[] {"localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:80", " localhost "}) {
+        for (String host : new String[] {"localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:80", " localhost ",
+                "\tlocalhost:65535\t"}) {
             assertEquals(401, refused(guard, Map.of("Host", host)).status(), host);
         }
+    }
+
+    /** Only NAME, NAME:PORT, [V6] or [V6]:PORT, PORT of 1 to 5 digits: anything else is a 400, whatever its start. */
+    @Test
+    void aMalformedHostIsA400BeforeAnything() {
+        for (String host : new String[] {"[::1]evil.example", "[::1]:80evil.example", "[::1].evil.example", "localhost:", "localhost:80:80",
+                "localhost:+1", "localhost:-1", "localhost: 80", "localhost:123456", "localhost:8O", "127.0.0.1:1@evil.example",
+                "[::1", "localhost:80 evil.example", "[::1]:"}) {
+            HttpError error = refused(guard, Map.of("Host", host, "Authorization", "Bearer " + TOKEN));
+            assertEquals(400, error.status(), host);
+            assertTrue(error.getMessage().startsWith("rule 'local Host only'"), error.getMessage());
+        }
+    }
+
+    /** One Host header, exactly: a second one, even after an allowed first, is a 400; so is none in HTTP/1.1. */
+    @Test
+    void aDuplicateOrMissingHostIsA400() {
+        Unidentified twice = new Unidentified(Map.of("Authorization", "Bearer " + TOKEN));
+        twice.getRequestHeaders().add("Host", "localhost");
+        twice.getRequestHeaders().add("Host", "evil.example");
+        Unidentified sameTwice = new Unidentified(Map.of("Authorization", "Bearer " + TOKEN));
+        sameTwice.getRequestHeaders().add("Host", "localhost");
+        sameTwice.getRequestHeaders().add("Host", "localhost");
+        Unidentified none = new Unidentified(Map.of("Authorization", "Bearer " + TOKEN));
+        for (Unidentified exchange : new Unidentified[] {twice, sameTwice, none}) {
+            HttpError error = refused(guard, exchange);
+            assertEquals(400, error.status(), exchange.getRequestHeaders().toString());
+            assertTrue(error.getMessage().startsWith("rule 'local Host only'"), error.getMessage());
+        }
+    }
+
+    @Test
+    void theHostNameIsWhatPrecedesAPortOfDigits() {
+        assertEquals("localhost", Guard.hostName("localhost"));
+        assertEquals("localhost", Guard.hostName(" localhost:1 "));
+        assertEquals("[::1]", Guard.hostName("[::1]:65535"));
+        assertEquals("", Guard.hostName(""));
+        assertEquals(null, Guard.hostName("[::1]x"));
+        assertEquals(null, Guard.hostName("a:b"));
     }
 
     @Test
@@ -104,9 +148,15 @@ class GuardTest {
     /** An exchange from 127.0.0.1:1 to 127.0.0.1:2, a connection that does not exist. */
     private static final class Unidentified extends HttpExchange {
         private final Headers requestHeaders = new Headers();
+        private final String protocol;
 
         Unidentified(Map<String, String> headers) {
+            this(headers, "HTTP/1.1");
+        }
+
+        Unidentified(Map<String, String> headers, String protocol) {
             headers.forEach(requestHeaders::add);
+            this.protocol = protocol;
         }
 
         @Override public Headers getRequestHeaders() { return requestHeaders; }
@@ -121,7 +171,7 @@ class GuardTest {
         @Override public InetSocketAddress getRemoteAddress() { return new InetSocketAddress(LOOPBACK, 1); }
         @Override public int getResponseCode() { return -1; }
         @Override public InetSocketAddress getLocalAddress() { return new InetSocketAddress(LOOPBACK, 2); }
-        @Override public String getProtocol() { return "HTTP/1.1"; }
+        @Override public String getProtocol() { return protocol; }
         @Override public Object getAttribute(String name) { return null; }
         @Override public void setAttribute(String name, Object value) {}
         @Override public void setStreams(InputStream i, OutputStream o) {}
