@@ -89,11 +89,11 @@ class HeldConnectionsTest extends OneDaemonPerClass {
     @Test
     void aUserHoldsItsShareOfStreamsAndWaitsAndNoMore() throws Exception {
         String spec = "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"]}";
-        AccessMatrixTest.Answer started = AccessMatrixTest.curl(daemon, NOBODY, NOBODY, "PUT", "/job/held-sleep",
+        AccessMatrixTest.Answer started = AccessMatrixTest.curl(daemon, NOBODY, NOBODY, "PUT", "/job/nobody.held-sleep",
                 Map.of("Content-Type", "application/json"), spec);
         assertEquals(201, started.status(), started::toString);
-        ConnectionHolder.Report report = hold(NOBODY, MAX_CONNECTIONS, "settle", "/events", "/job/held-sleep?wait=ended&timeout=600000",
-                "/job/held-sleep/log?follow=1").report(Duration.ofSeconds(60));
+        ConnectionHolder.Report report = hold(NOBODY, MAX_CONNECTIONS, "settle", "/events", "/job/nobody.held-sleep?wait=ended&timeout=600000",
+                "/job/nobody.held-sleep/log?follow=1").report(Duration.ofSeconds(60));
         System.out.println("held: uid 65534 asked for " + MAX_CONNECTIONS + " streams and waits (in " + report.openedInMs() + " ms): "
                 + report.counts());
 
