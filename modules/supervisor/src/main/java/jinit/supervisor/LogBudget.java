@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The heap all jobs' logs may take together. Each ring has its own limit ({@code logBytes}), but a thousand
@@ -20,18 +21,32 @@ public final class LogBudget {
     public static final long DEFAULT_BYTES = 32L << 20;
 
     private final long limit;
+    private final Consumer<OutOfMemoryError> outOfMemory;
     private final AtomicLong held = new AtomicLong();
     private final Set<LogRing> holders = ConcurrentHashMap.newKeySet();
     private final ReentrantLock rebalancing = new ReentrantLock();
 
     public LogBudget(long limit) {
+        this(limit, error -> { });
+    }
+
+    /**
+     * @param outOfMemory told of each write a ring lost because the heap was exhausted (something other than
+     *                    logs took it); called on the writing thread, under that ring's lock
+     */
+    public LogBudget(long limit, Consumer<OutOfMemoryError> outOfMemory) {
         if (limit <= 0) throw new IllegalArgumentException("a log budget must be positive");
         this.limit = limit;
+        this.outOfMemory = outOfMemory;
     }
 
     /** Heap all rings hold now. */
     public long held() {
         return held.get();
+    }
+
+    void outOfMemory(OutOfMemoryError error) {
+        outOfMemory.accept(error);
     }
 
     /** A ring went from holding {@code before} bytes to {@code after}; called under that ring's lock. */

@@ -298,9 +298,11 @@ public final class LogRing implements ProcessBackend.JobOutput {
             }
         } catch (OutOfMemoryError e) {
             // Logs are within the budget, so something else took the heap. The pump must go on draining every
-            // job's pipes, so this write is dropped, counted, and told in a marker once memory allows.
+            // job's pipes, so this write is dropped, counted, and told in a marker once memory allows; whoever
+            // watches the heap for init is told too.
             dropped += length;
             lostToMemory += length;
+            budget.outOfMemory(e);
         }
     }
 
