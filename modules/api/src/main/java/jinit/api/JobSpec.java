@@ -16,7 +16,7 @@ import java.util.Map;
  * @param group       run with this group, or null for the user's primary group
  * @param restart     whether and how fast to restart, {@link Restart#NEVER} by default
  * @param stdio       where stdin, stdout and stderr go, {@link Stdio#DEFAULT} by default
- * @param logBytes    the log ring buffer's size in bytes
+ * @param logBytes    the heap the job's log may take, in bytes (its text and what storing it costs)
  * @param fds         descriptors passed as fd 3, 4, …
  * @param stopTimeout ms between TERM and KILL when the job is stopped
  */

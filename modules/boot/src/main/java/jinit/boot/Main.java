@@ -9,6 +9,7 @@ import jinit.posix.Accounts;
 import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.OutputPump;
+import jinit.posix.RebootCommand;
 import jinit.api.Stdio;
 import jinit.http.PeerIdentity;
 import jinit.http.SystemControl;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import jinit.supervisor.Scheduler;
 import jinit.supervisor.JobException;
+import jinit.supervisor.LogBudget;
 import jinit.supervisor.Supervisor;
 
 import java.net.InetAddress;
@@ -49,30 +51,43 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        Thread.setDefaultUncaughtExceptionHandler((thread, error) ->
-                Console.log("uncaught in " + thread.getName() + ": " + error));
+        Posix posix = Posix.load();
+        boolean pid1 = posix.getpid() == 1;
+        FailStop failStop = new FailStop(pid1, () -> forcedStop(posix, pid1), FailStop.FORCE_AFTER_MS, Console::log,
+                System::nanoTime);
+        Thread.setDefaultUncaughtExceptionHandler(failStop);
         Options options;
         try {
             options = Options.parse(Arrays.asList(args), System.getenv());
         } catch (Options.UsageException e) {
             System.err.println((e.getMessage() == null ? "" : "jinit: " + e.getMessage() + "\n") + Options.USAGE);
-            if (Posix.load().getpid() != 1) System.exit(e.getMessage() == null ? 0 : 2);
+            if (!pid1) System.exit(e.getMessage() == null ? 0 : 2);
             options = new Options(Options.DEFAULT_BIND, Options.DEFAULT_PORT, true, TokenFile.DEFAULT_PATH, false, List.of());
         }
         try {
-            run(options);
+            run(posix, options, failStop);
         } catch (Throwable e) {
             Console.log("fatal: " + e);
-            if (Posix.load().getpid() != 1) System.exit(1);
+            if (!pid1) System.exit(1);
         }
-        if (Posix.load().getpid() == 1) {
+        if (pid1) {
             Console.log("init has nothing left to do but reap; staying up");
             while (true) LockSupport.park();
         }
     }
 
-    private static void run(Options options) throws Exception {
-        Posix posix = Posix.load();
+    /** When the orderly stop cannot end init: sync and reboot as PID 1, else halt (no shutdown hooks, no waiting). */
+    private static void forcedStop(Posix posix, boolean pid1) {
+        if (!pid1) Runtime.getRuntime().halt(FailStop.EXIT_STATUS);
+        posix.sync();
+        try {
+            posix.reboot(RebootCommand.RESTART);
+        } catch (PosixException e) {
+            Console.log("reboot failed: " + e.getMessage());
+        }
+    }
+
+    private static void run(Posix posix, Options options, FailStop failStop) throws Exception {
         boolean pid1 = posix.getpid() == 1;
         if (pid1) {
             Pid1.prepareSystem(posix);
@@ -88,10 +103,11 @@ public final class Main {
         Accounts accounts = new Accounts();
         PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
-                new EventLog(EventLog.DEFAULT_HISTORY));
+                new EventLog(EventLog.DEFAULT_HISTORY), new LogBudget(LogBudget.DEFAULT_BYTES, failStop::survived));
         posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
 
         Shutdown shutdown = new Shutdown(posix, supervisor, pid1);
+        failStop.stopWith(shutdown::request);
         installSignalHandlers(shutdown, pid1);
 
         SystemControl system = (action, reason) -> shutdown.request(switch (action) {

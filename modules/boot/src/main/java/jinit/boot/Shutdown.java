@@ -52,8 +52,13 @@ final class Shutdown {
             Console.log("shutdown already in progress; ignoring " + reason);
             return;
         }
-        // Not a daemon thread (it would inherit that from the reaper): the JVM must live until it is done.
-        Thread.ofPlatform().name("jinit-shutdown").daemon(false).start(() -> run(action, exitStatus, reason));
+        try {
+            // Not a daemon thread (it would inherit that from the reaper): the JVM must live until it is done.
+            Thread.ofPlatform().name("jinit-shutdown").daemon(false).start(() -> run(action, exitStatus, reason));
+        } catch (Throwable e) {
+            started.set(false); // out of memory for the thread, say: a later request may still start it
+            throw e;
+        }
     }
 
     private void run(Action action, int exitStatus, String reason) {
@@ -83,30 +88,39 @@ final class Shutdown {
             posix.sync();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // An OutOfMemoryError included (a failing init stops through here too): the end must still come.
             Console.log("shutdown step failed, carrying on: " + e);
+        } finally {
+            finish(action, exitStatus);
         }
-        finish(action, exitStatus);
     }
 
+    /** Exits or reboots; what it logs on the way may fail (out of memory) without keeping it from the end. */
     private void finish(Action action, int exitStatus) {
         if (!pid1) {
-            // Answers still being written (the 204 for the signal that ended the boot job, say) go out first.
-            ApiServer server = api;
-            if (server != null) server.stopGracefully(API_DRAIN_SECONDS);
-            Console.log("exiting with status " + exitStatus);
-            System.exit(exitStatus);
+            try {
+                // Answers still being written (the 204 for the signal that ended the boot job, say) go out first.
+                ApiServer server = api;
+                if (server != null) server.stopGracefully(API_DRAIN_SECONDS);
+                Console.log("exiting with status " + exitStatus);
+            } finally {
+                System.exit(exitStatus);
+            }
         }
         RebootCommand command = switch (action) {
             case HALT -> RebootCommand.HALT;
             case POWER_OFF, EXIT -> RebootCommand.POWER_OFF;
             case REBOOT -> RebootCommand.RESTART;
         };
-        Console.log("reboot(" + command + ")");
         try {
-            posix.reboot(command);
-        } catch (PosixException e) {
-            Console.log("reboot failed: " + e.getMessage() + "; staying up");
+            Console.log("reboot(" + command + ")");
+        } finally {
+            try {
+                posix.reboot(command);
+            } catch (PosixException e) {
+                Console.log("reboot failed: " + e.getMessage() + "; staying up");
+            }
         }
     }
 

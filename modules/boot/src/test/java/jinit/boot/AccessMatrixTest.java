@@ -124,11 +124,18 @@ class AccessMatrixTest {
         };
     }
 
+    /** The argv of curl with {@code options}, run as {@code uid}:{@code gid} with no supplementary groups. */
+    static List<String> curlAs(int uid, int gid, String... options) {
+        List<String> argv = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--",
+                CURL.toString(), "-q", "-sS"));
+        argv.addAll(List.of(options));
+        return argv;
+    }
+
     /** curl as {@code uid}:{@code gid} with no supplementary groups; streams are cut after 2 s. */
     static Answer curl(Daemon daemon, int uid, int gid, String method, String path, Map<String, String> headers, String json)
             throws Exception {
-        List<String> argv = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--",
-                CURL.toString(), "-q", "-sS", "--max-time", "2", "-o", "-", "-w", "\n%{http_code}", "-X", method));
+        List<String> argv = curlAs(uid, gid, "--max-time", "2", "-o", "-", "-w", "\n%{http_code}", "-X", method);
         headers.forEach((name, value) -> argv.addAll(List.of("-H", name + ": " + value)));
         if (json != null) argv.addAll(List.of("--data-binary", json));
         argv.add(daemon.baseUrl() + path);

@@ -48,10 +48,6 @@ final class Reply {
         return new Reply(200, null, elements, null, "application/json");
     }
 
-    static Reply text(int status, byte[] body) {
-        return new Reply(status, body, null, "text/plain; charset=utf-8");
-    }
-
     /** A body of unknown length, sent with chunked encoding. */
     static Reply stream(String contentType, Streamer streamer) {
         return new Reply(200, null, streamer, contentType);

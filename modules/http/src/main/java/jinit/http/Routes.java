@@ -230,27 +230,23 @@ final class Routes implements HttpHandler {
         int tail = (int) query.number("tail", 0, MAX_TAIL_LINES, -1);
         boolean follow = query.flag("follow");
         boolean timestamps = query.flag("timestamps");
-        LogRing.Slice first = log.tail(tail, filter, timestamps);
-        Reply reply;
-        if (!follow) {
-            reply = Reply.text(200, first.bytes());
-        } else {
-            reply = Reply.stream("text/plain; charset=utf-8", out -> {
-                out.write(first.bytes());
-                out.flush();
-                long position = first.next();
-                boolean finished = first.finished();
-                while (!finished) {
-                    LogRing.Slice next = log.read(position, filter, timestamps, 1_000);
-                    if (next.bytes().length > 0) {
-                        out.write(next.bytes());
-                        out.flush();
-                    }
-                    position = next.next();
-                    finished = next.finished() && log.end() <= position;
+        LogRing.Cursor start = log.tail(tail, filter);
+        // Without follow the answer ends at what the log holds now. Either way it goes out a bounded slice at a
+        // time: a 16 MiB log (26 times that with a stamp on every 1-byte line) is never copied whole, however
+        // many clients read it, however slowly.
+        long until = follow ? Long.MAX_VALUE : log.end();
+        Reply reply = Reply.stream("text/plain; charset=utf-8", out -> {
+            LogRing.Cursor cursor = start;
+            while (cursor.position() < until) {
+                LogRing.Slice slice = log.read(cursor, until, filter, timestamps, follow ? 1_000 : 0);
+                if (slice.bytes().length > 0) {
+                    out.write(slice.bytes());
+                    out.flush();
                 }
-            });
-        }
+                cursor = slice.next();
+                if (slice.finished()) break;
+            }
+        });
         return reply.header("X-Jinit-Dropped-Bytes", Long.toString(log.droppedBytes()));
     }
 

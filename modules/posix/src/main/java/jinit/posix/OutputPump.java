@@ -19,14 +19,19 @@ import jnr.ffi.Runtime;
  * here they cost one epoll registration each.
  *
  * <p>Each wakeup reads at most one buffer (64 KiB) per ready fd, so one chatty job cannot starve the
- * others, and hands the sink a fresh array of exactly the bytes read. At end of file the pump closes the
- * fd and calls {@link Sink#closed()} once. Sinks run on the pump thread: they must not block, and what they
- * throw is reported on stderr (once per fd) and otherwise ignored.
+ * others, and lends the sink the pump's one heap buffer: reading allocates nothing per read, so a flood of
+ * output costs no garbage. At end of file the pump closes the fd and calls {@link Sink#closed()} once. Sinks
+ * run on the pump thread: they must not block, and what they throw (an OutOfMemoryError included) is
+ * reported on stderr (once per fd) and otherwise ignored, so one sink cannot stop the draining of every pipe.
+ *
+ * <p>The thread ends only through {@link #close()}. Anything else that would end it (epoll failing, an error
+ * outside a sink) is thrown out of it, to the thread's uncaught-exception handler: without the pump, every
+ * job blocks once its pipe fills, so its death must not go unnoticed.
  */
 public final class OutputPump implements AutoCloseable {
     /** Receives one fd's bytes, on the pump thread. */
     public interface Sink {
-        /** {@code buffer} is the sink's to keep; the bytes are {@code buffer[offset..offset+length)}. */
+        /** The bytes are {@code buffer[offset..offset+length)}; the buffer is lent for the call only, so copy what you keep. */
         void data(byte[] buffer, int offset, int length);
 
         /** End of file (or a read error): no more data will come, and the fd is already closed. */
@@ -65,6 +70,8 @@ public final class OutputPump implements AutoCloseable {
     // Owned by the pump thread.
     private final Pointer events;
     private final Pointer buffer;
+    /** What {@code buffer} holds after a read, in the heap, lent to sinks. */
+    private final byte[] lent = new byte[BUFFER_SIZE];
 
     private OutputPump(Posix posix) throws PosixException {
         this.posix = posix;
@@ -174,9 +181,8 @@ public final class OutputPump implements AutoCloseable {
                         continue;
                     }
                     // Only a bug gets here (EBADF, EFAULT, EINVAL); retrying would spin.
-                    System.err.println("jinit-output: " + posix.failure("epoll_wait", null, errno).getMessage()
+                    throw new IllegalStateException("jinit-output: " + posix.failure("epoll_wait", null, errno).getMessage()
                             + "; no more output will be read");
-                    return;
                 }
                 for (int i = 0; i < n; i++) {
                     int mask = layout.events(events, i);
@@ -212,9 +218,8 @@ public final class OutputPump implements AutoCloseable {
         while (true) {
             long got = libc.read(fd, buffer.address(), BUFFER_SIZE);
             if (got > 0) {
-                byte[] copy = new byte[(int) got];
-                buffer.get(0, copy, 0, copy.length);
-                watch.data(fd, copy);
+                buffer.get(0, lent, 0, (int) got);
+                watch.data(fd, lent, (int) got);
                 if (!hungUp) {
                     return;
                 }
@@ -258,9 +263,9 @@ public final class OutputPump implements AutoCloseable {
             this.sink = sink;
         }
 
-        void data(int fd, byte[] bytes) {
+        void data(int fd, byte[] bytes, int length) {
             try {
-                sink.data(bytes, 0, bytes.length);
+                sink.data(bytes, 0, length);
             } catch (Throwable t) {
                 complain(fd, "data", t);
             }
@@ -275,10 +280,13 @@ public final class OutputPump implements AutoCloseable {
         }
 
         private void complain(int fd, String method, Throwable t) {
-            if (!complained) {
-                complained = true;
+            if (complained) return;
+            complained = true;
+            try {
                 System.err.println("jinit-output: the sink of fd " + fd + " threw from " + method + "(): " + t
                         + " (reported once; the pump carries on)");
+            } catch (Throwable unsaid) {
+                // Out of memory for the message too: the pump carrying on matters more than the line.
             }
         }
     }

@@ -40,6 +40,7 @@ public interface ProcessBackend {
         /** A pipe for this job was opened; called before the process starts. */
         void streamOpened();
 
+        /** The bytes are {@code data[offset..offset+length)}, lent for the call only: the receiver copies what it keeps. */
         void write(LogRing.Stream stream, byte[] data, int offset, int length);
 
         /** A pipe reached end of file: everything it carried has been written. */

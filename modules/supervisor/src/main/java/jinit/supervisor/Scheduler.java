@@ -25,6 +25,11 @@ public interface Scheduler {
                     task.run();
                 } catch (RuntimeException e) {
                     System.err.println("jinit: scheduled task failed: " + e);
+                } catch (Error e) {
+                    // The future would keep it where nobody looks: a restart or a KILL lost for good, the job stuck.
+                    // It goes to the thread's uncaught-exception handler, as it would on any other thread.
+                    Thread self = Thread.currentThread();
+                    self.getUncaughtExceptionHandler().uncaughtException(self, e);
                 }
             }, delayMillis, TimeUnit.MILLISECONDS);
             return () -> future.cancel(false);
