@@ -1,7 +1,4 @@
-/** The job model (specs, states, exit statuses, signals) and its JSON form. No behaviour, no natives. */
+/** The job model: specs, states, exit statuses, signals and ids, as plain data with their own rules. No library, no natives. */
 module jinit.api {
-    requires com.fasterxml.jackson.jr.ob;
-    requires transitive com.fasterxml.jackson.core; // JobJson streams into its JsonGenerator
-
     exports jinit.api;
 }

@@ -1,7 +1,7 @@
-/** PID 1: mounts, loopback, reaping, signals, shutdown, and the wiring of the other modules. */
+/** PID 1: its duties in the order they happen (mounts, loopback, reaping, signals, the API, the boot job, shutdown), and the wiring of the other modules. */
 module jinit.boot {
     requires jinit.posix;
-    requires jinit.supervisor;
+    requires jinit.host;
     requires jinit.http;
     requires jdk.unsupported; // sun.misc.Signal: the only documented way to catch TERM/USR1/USR2/PWR
 

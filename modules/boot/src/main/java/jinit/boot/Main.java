@@ -11,7 +11,9 @@ import jinit.posix.PosixException;
 import jinit.posix.OutputPump;
 import jinit.posix.RebootCommand;
 import jinit.api.Stdio;
-import jinit.http.PeerIdentity;
+import jinit.host.PosixProcesses;
+import jinit.host.SystemDirectory;
+import jinit.posix.PeerUids;
 import jinit.http.SystemControl;
 import jinit.supervisor.AccessPolicy;
 import jinit.supervisor.Caller;
@@ -23,10 +25,7 @@ import jinit.supervisor.JobException;
 import jinit.supervisor.LogBudget;
 import jinit.supervisor.Supervisor;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
@@ -101,7 +100,7 @@ public final class Main {
 
         Map<String, String> environment = System.getenv();
         Accounts accounts = new Accounts();
-        PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment);
+        PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
                 new EventLog(EventLog.DEFAULT_HISTORY), new LogBudget(LogBudget.DEFAULT_BYTES, failStop::survived));
         posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
@@ -123,12 +122,14 @@ public final class Main {
             Console.log("could not write the admin token to " + options.tokenFile() + ": " + e.getMessage()
                     + "; only uid 0 over loopback is admin");
         }
+        PeerUids peers = posix.peerUids();
+        if (!peers.viaSockDiag()) Console.log("sock_diag cannot see TCP sockets here; finding callers through /proc/net/tcp");
         InetSocketAddress bindAddress = new InetSocketAddress(options.bind(), options.port());
         if (!bindAddress.getAddress().isLoopbackAddress()) {
             Console.log("WARNING: serving the job API off loopback, on " + options.bind()
                     + ". Anyone who can reach it and has the token can run anything as root.");
         }
-        ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote(), peerIdentity(posix)), supervisor,
+        ApiServer server = ApiServer.start(new ApiServer.Config(bindAddress, token, options.allowRemote(), peers::uidOf), supervisor,
                 new AccessPolicy(new SystemDirectory(accounts)), system, Console::log);
         shutdown.serving(server);
         InetSocketAddress address = server.address();
@@ -161,40 +162,6 @@ public final class Main {
             Console.log("could not start the boot job: " + e.getMessage());
             // 127 is what a shell answers for a command it cannot run.
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, 127, "a boot job that could not start");
-        }
-    }
-
-    /**
-     * Netlink's sock_diag finds a connection's owner in microseconds; /proc/net/tcp walks the kernel's
-     * whole connection table (milliseconds on a large machine). The latter is the fallback for kernels
-     * without INET_DIAG, such as a cloud kernel booted without its modules.
-     */
-    private static PeerIdentity peerIdentity(Posix posix) {
-        if (sockDiagWorks(posix)) return (client, server) -> {
-            try {
-                return posix.tcpSocketOwner(client, server);
-            } catch (PosixException e) {
-                return PeerIdentity.procNet().uidOf(client, server);
-            }
-        };
-        Console.log("sock_diag cannot see TCP sockets here; finding callers through /proc/net/tcp");
-        return PeerIdentity.procNet();
-    }
-
-    /**
-     * Whether sock_diag finds a loopback connection we make ourselves. Without the inet_diag and tcp_diag
-     * modules the kernel answers ENOENT, the same as for a connection that is gone, so only a known live
-     * connection tells the two apart.
-     */
-    private static boolean sockDiagWorks(Posix posix) {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (ServerSocket server = new ServerSocket(0, 1, loopback);
-             Socket client = new Socket(loopback, server.getLocalPort());
-             Socket accepted = server.accept()) {
-            return posix.tcpSocketOwner((InetSocketAddress) accepted.getRemoteSocketAddress(),
-                    (InetSocketAddress) accepted.getLocalSocketAddress()).isPresent();
-        } catch (IOException | PosixException e) {
-            return false;
         }
     }
 

@@ -138,7 +138,7 @@ final class Daemon implements AutoCloseable {
 
     /**
      * The test JVM's module path holds jinit's modules and the named libraries; Surefire puts the
-     * rest (jnr-ffi's asm and jnr-posix among them) on the class path, where jnr-ffi, an automatic
+     * rest (jnr-ffi's asm among them) on the class path, where jnr-ffi, an automatic
      * module, can read them. The daemon gets both, less this module's test classes.
      */
     private static String modulePath() {

@@ -1,6 +1,6 @@
 package jinit.boot;
 
-import jinit.api.JobJson;
+import jinit.http.JobJson;
 import jinit.api.JobSpec;
 import jinit.api.Restart;
 import jinit.api.SpecException;

@@ -1,6 +1,6 @@
 package jinit.boot;
 
-import jinit.api.JobJson;
+import jinit.http.JobJson;
 import jinit.api.SpecException;
 
 import java.nio.charset.StandardCharsets;

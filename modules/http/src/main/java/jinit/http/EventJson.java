@@ -1,7 +1,6 @@
 package jinit.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import jinit.api.JobJson;
 import jinit.api.Timestamps;
 import jinit.api.JobState;
 import jinit.supervisor.EventLog;

@@ -1,7 +1,6 @@
 package jinit.http;
 
 import jinit.api.Job;
-import jinit.api.JobJson;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;

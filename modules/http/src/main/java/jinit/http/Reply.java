@@ -1,7 +1,6 @@
 package jinit.http;
 
 import com.sun.net.httpserver.HttpExchange;
-import jinit.api.JobJson;
 
 import java.io.IOException;
 import java.io.OutputStream;

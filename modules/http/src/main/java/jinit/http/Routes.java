@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import jinit.api.Job;
 import jinit.api.JobId;
-import jinit.api.JobJson;
 import jinit.api.JobSpec;
 import jinit.api.Signal;
 import jinit.api.SpecException;

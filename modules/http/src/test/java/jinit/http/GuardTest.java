@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,8 +26,10 @@ import org.junit.jupiter.api.Test;
 class GuardTest {
     private static final String TOKEN = "0123456789abcdef".repeat(4);
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** What the kernel says of a client socket it does not list. */
+    private static final PeerIdentity NOT_LISTED = (client, server) -> OptionalInt.empty();
 
-    private final Guard guard = new Guard(InetAddress.getByName("127.0.0.1"), TOKEN, false, PeerIdentity.procNet());
+    private final Guard guard = new Guard(InetAddress.getByName("127.0.0.1"), TOKEN, false, NOT_LISTED);
 
     GuardTest() throws Exception {}
 
@@ -66,7 +69,7 @@ class GuardTest {
 
     @Test
     void withoutATokenFileEveryAuthorizationIsA401() {
-        Guard tokenless = new Guard(LOOPBACK, null, false, PeerIdentity.procNet());
+        Guard tokenless = new Guard(LOOPBACK, null, false, NOT_LISTED);
         assertEquals(401, refused(tokenless, Map.of("Host", "localhost", "Authorization", "Bearer " + TOKEN)).status());
         assertEquals(401, refused(tokenless, Map.of("Host", "localhost", "Authorization", "Bearer null")).status());
     }
@@ -139,7 +142,7 @@ class GuardTest {
 
     @Test
     void offLoopbackOnlyTheTokenAdmits() throws Exception {
-        Guard remote = new Guard(InetAddress.getByName("192.0.2.7"), TOKEN, true, PeerIdentity.procNet());
+        Guard remote = new Guard(InetAddress.getByName("192.0.2.7"), TOKEN, true, NOT_LISTED);
         assertEquals(401, refused(remote, Map.of("Host", "192.0.2.7")).status());
         assertEquals(new Caller(0, true), remote.admit(new Unidentified(Map.of("Host", "192.0.2.7:1", "Authorization", "Bearer " + TOKEN))));
         assertEquals(403, refused(remote, Map.of("Host", "192.0.2.8")).status());

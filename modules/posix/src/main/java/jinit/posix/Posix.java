@@ -56,6 +56,7 @@ public final class Posix {
     private final WaitidReaper reaper;
     private final SocketOwners socketOwners;
     private PosixSpawner spawner;
+    private PeerUids peerUids;
 
     private Posix(LibC libc) {
         this.libc = libc;
@@ -297,8 +298,16 @@ public final class Posix {
      * netlink sock_diag lookup; empty when no such socket exists (any more). Throws when this kernel has no
      * sock_diag for TCP (INET_DIAG not built in or not loaded).
      */
-    public OptionalInt tcpSocketOwner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
+    OptionalInt tcpSocketOwner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
         return socketOwners.owner(local, remote);
+    }
+
+    /** Caller identity for the API: probed once, on first use, for whether this kernel has sock_diag. */
+    public synchronized PeerUids peerUids() {
+        if (peerUids == null) {
+            peerUids = PeerUids.probe(socketOwners);
+        }
+        return peerUids;
     }
 
     /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */

@@ -255,6 +255,8 @@ class SpawnTest {
         Map<String, String> before = ProcFs.status(Path.of("/proc/self/status"));
         int pid = Children.spawn(sleeper(nobody, null, List.of()));
         try {
+            // jinit-exec keeps root's real and saved uids until just before it execs: look at sleep itself.
+            ProcFs.cmdlineOnceExeced(pid, "sleep");
             Map<String, String> status = ProcFs.status(pid);
             assertEquals("65534\t65534\t65534\t65534", status.get("Uid"));
             assertEquals("65534\t65534\t65534\t65534", status.get("Gid"));

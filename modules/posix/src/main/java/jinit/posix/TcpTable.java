@@ -1,4 +1,4 @@
-package jinit.http;
+package jinit.posix;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,11 +17,11 @@ import java.util.OptionalInt;
  * is our peer and whose remote end is us. Looked up afresh for every request: a port can be reused by
  * another user as soon as a connection closes, so nothing is cached.
  */
-final class PeerUids {
+final class TcpTable {
     private static final Path TCP = Path.of("/proc/net/tcp");
     private static final Path TCP6 = Path.of("/proc/net/tcp6");
 
-    private PeerUids() {}
+    private TcpTable() {}
 
     /** Empty when no such socket exists any more (the client closed first) or /proc is unreadable. */
     static OptionalInt uidOf(InetSocketAddress client, InetSocketAddress server) {

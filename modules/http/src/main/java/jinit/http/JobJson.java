@@ -1,4 +1,16 @@
-package jinit.api;
+package jinit.http;
+
+import jinit.api.AccountRef;
+import jinit.api.ExitStatus;
+import jinit.api.FdSpec;
+import jinit.api.Job;
+import jinit.api.JobSpec;
+import jinit.api.JobState;
+import jinit.api.Restart;
+import jinit.api.Signal;
+import jinit.api.SpecException;
+import jinit.api.Stdio;
+import jinit.api.Timestamps;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;

@@ -1,4 +1,4 @@
-package jinit.http;
+package jinit.posix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PeerUids against synthetic /proc/net/tcp and /proc/net/tcp6 tables, laid out as the kernel prints them.
+ * TcpTable against synthetic /proc/net/tcp and /proc/net/tcp6 tables, laid out as the kernel prints them.
  * The server listens on 127.0.0.1:8080 (1F90) and the client is 127.0.0.1:40000 (9C40) unless said otherwise.
  */
-class PeerUidsTest {
+class TcpTableTest {
     private static final String TCP_HEADER =
             "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
     private static final String TCP6_HEADER = "  sl  local_address                         remote_address"
@@ -36,7 +36,7 @@ class PeerUidsTest {
     private OptionalInt uid(String tcp, String tcp6, InetSocketAddress client, InetSocketAddress server) throws IOException {
         Path tcpFile = Files.writeString(dir.resolve("tcp"), TCP_HEADER + tcp);
         Path tcp6File = Files.writeString(dir.resolve("tcp6"), TCP6_HEADER + tcp6);
-        return PeerUids.uidOf(client, server, tcpFile, tcp6File);
+        return TcpTable.uidOf(client, server, tcpFile, tcp6File);
     }
 
     private static InetSocketAddress at(String address, int port) throws IOException {
@@ -125,15 +125,15 @@ class PeerUidsTest {
 
     @Test
     void missingTablesAreNoIdentity() throws Exception {
-        assertEquals(OptionalInt.empty(), PeerUids.uidOf(at("127.0.0.1", 40000), at("127.0.0.1", 8080),
+        assertEquals(OptionalInt.empty(), TcpTable.uidOf(at("127.0.0.1", 40000), at("127.0.0.1", 8080),
                 dir.resolve("no-tcp"), dir.resolve("no-tcp6")));
     }
 
     @Test
     void addressesDecodeFromTheKernelsWordOrder() throws Exception {
-        assertEquals(InetAddress.getByName("127.0.0.1"), PeerUids.address(V4_LOOPBACK + ":1F90"));
-        assertEquals(InetAddress.getByName("::1"), PeerUids.address(V6_LOOPBACK + ":1F90"));
-        assertEquals(InetAddress.getByName("127.0.0.1"), PeerUids.address(V6_MAPPED_LOOPBACK + ":1F90"));
-        assertEquals(InetAddress.getByName("fe80::1"), PeerUids.address("000080FE000000000000000001000000:0016"));
+        assertEquals(InetAddress.getByName("127.0.0.1"), TcpTable.address(V4_LOOPBACK + ":1F90"));
+        assertEquals(InetAddress.getByName("::1"), TcpTable.address(V6_LOOPBACK + ":1F90"));
+        assertEquals(InetAddress.getByName("127.0.0.1"), TcpTable.address(V6_MAPPED_LOOPBACK + ":1F90"));
+        assertEquals(InetAddress.getByName("fe80::1"), TcpTable.address("000080FE000000000000000001000000:0016"));
     }
 }

@@ -1,4 +1,4 @@
-package jinit.boot;
+package jinit.host;
 
 import jinit.api.AccountRef;
 import jinit.posix.Accounts;
@@ -12,10 +12,10 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /** The access rules' view of /etc/passwd and /etc/group, read afresh on every question. */
-final class SystemDirectory implements Directory {
+public final class SystemDirectory implements Directory {
     private final Accounts accounts;
 
-    SystemDirectory(Accounts accounts) {
+    public SystemDirectory(Accounts accounts) {
         this.accounts = accounts;
     }
 

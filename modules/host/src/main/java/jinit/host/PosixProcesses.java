@@ -1,4 +1,4 @@
-package jinit.boot;
+package jinit.host;
 
 import jinit.api.ExitStatus;
 import jinit.api.FdSpec;
@@ -23,12 +23,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The real process backend: resolves a spec against this system, opens what the job is handed
  * (log pipes, files, listening sockets) and spawns it with posix_spawn.
  */
-final class PosixProcesses implements ProcessBackend {
+public final class PosixProcesses implements ProcessBackend {
     /** Files a job's stdio creates get rw-r--r--, as a shell redirection would under umask 022. */
     private static final int FILE_MODE = 0644;
 
@@ -37,6 +38,8 @@ final class PosixProcesses implements ProcessBackend {
     private final OutputPump pump;
     private final Map<String, String> initEnvironment;
     private final List<String> initEnvironmentList;
+    /** Where init's own complaints go: its console. */
+    private final Consumer<String> console;
     /**
      * Listening sockets kept open across a job's restarts, so clients are never refused. Keyed by the job and
      * by the identity the socket belongs to, so a socket made for one job or user is never handed to another;
@@ -46,7 +49,9 @@ final class PosixProcesses implements ProcessBackend {
 
     private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
-    PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment) {
+    public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
+                          Consumer<String> console) {
+        this.console = console;
         this.posix = posix;
         this.accounts = accounts;
         this.pump = pump;
@@ -159,7 +164,7 @@ final class PosixProcesses implements ProcessBackend {
             });
         } catch (PosixException | RuntimeException e) {
             // The job would block once the pipe fills; closing the read end gives it EPIPE instead.
-            Console.log("cannot watch a log pipe: " + e.getMessage());
+            console.accept("cannot watch a log pipe: " + e.getMessage());
             posix.close(readFd);
             output.streamClosed();
         }
@@ -248,7 +253,8 @@ final class PosixProcesses implements ProcessBackend {
         }
     }
 
-    static ExitStatus exitStatus(WaitStatus status) {
+    /** What the reaper saw, as the job model records it. */
+    public static ExitStatus exitStatus(WaitStatus status) {
         return switch (status) {
             case WaitStatus.Exited(int code) -> new ExitStatus.Code(code);
             case WaitStatus.Killed(int signal, boolean coreDumped) -> new ExitStatus.Signaled(signal, coreDumped);

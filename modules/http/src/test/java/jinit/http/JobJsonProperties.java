@@ -1,4 +1,11 @@
-package jinit.api;
+package jinit.http;
+
+import jinit.api.AccountRef;
+import jinit.api.FdSpec;
+import jinit.api.JobSpec;
+import jinit.api.Restart;
+import jinit.api.SpecException;
+import jinit.api.Stdio;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
