@@ -51,7 +51,7 @@ class LogFloodTest {
                 Path out = OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".txt");
                 readerOutputs.add(out);
                 readers.add(Processes.spawn(AccessMatrixTest.curlAs(NOBODY, NOGROUP, "--max-time", "15", "-o", "/dev/null",
-                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/flood-nl/log?timestamps=1"),
+                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/nobody.flood-nl/log?timestamps=1"),
                         System.getenv(), out, OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".err")));
             }
 
