@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * HOST is an IP address literal: IPv4 in dotted quads ({@code 127.0.0.1}, {@code 0.0.0.0} for every IPv4
  * address) or IPv6 in brackets ({@code [::1]}, {@code [::]}). Host names are refused: init starts before any
  * name service, and a name that resolves differently from boot to boot is no address to bind. PORT is 0 to
- * 65535; 0 lets the kernel pick a free port ({@link Posix#localPort} tells which).
+ * 65535; 0 lets the kernel pick a free port (getsockname(2) tells which).
  */
 public final class ListenAddress {
     /** How the socket is used. */

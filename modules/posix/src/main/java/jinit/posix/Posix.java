@@ -2,15 +2,11 @@ package jinit.posix;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Objects;
 import java.util.OptionalInt;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
@@ -37,8 +33,6 @@ public final class Posix {
     static final int UNIX_SOCKET_MODE = 0666;
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
-    /** sockaddr_storage: big enough for every address family. */
-    private static final int SOCKADDR_STORAGE = 128;
     /** System property naming the jinit-exec helper; see {@link #execHelper()}. */
     public static final String EXEC_HELPER_PROPERTY = "jinit.execHelper";
     private static final long SIOCGIFFLAGS = 0x8913;
@@ -143,47 +137,6 @@ public final class Posix {
     /** dup2(2); the new fd is not close-on-exec. */
     public void dup2(int from, int to) throws PosixException {
         check(libc.dup2(from, to), "dup2", from + " -> " + to);
-    }
-
-    /**
-     * Reads up to {@code length} bytes into {@code buffer[offset..]}; returns the count, 0 at end of file.
-     * Blocks this thread in native code (a virtual thread pins its carrier), so call it on a platform thread
-     * or on a non-blocking fd.
-     */
-    public int read(int fd, byte[] buffer, int offset, int length) throws PosixException {
-        // The kernel writes up to `length` bytes into jnr's copy, which is only as long as the array.
-        Objects.checkFromIndexSize(offset, length, buffer.length);
-        while (true) {
-            byte[] target = offset == 0 ? buffer : new byte[length];
-            long n = libc.read(fd, target, length);
-            if (n >= 0) {
-                if (target != buffer) {
-                    System.arraycopy(target, 0, buffer, offset, (int) n);
-                }
-                return (int) n;
-            }
-            int errno = LastError.getLastError(runtime);
-            if (errno != Errno.EINTR) {
-                throw failure("read", Integer.toString(fd), errno);
-            }
-        }
-    }
-
-    /** Writes all of {@code buffer[offset..offset+length]}, retrying short writes; blocks like {@link #read}. */
-    public void write(int fd, byte[] buffer, int offset, int length) throws PosixException {
-        Objects.checkFromIndexSize(offset, length, buffer.length);
-        byte[] rest = Arrays.copyOfRange(buffer, offset, offset + length);
-        while (rest.length > 0) {
-            long n = libc.write(fd, rest, rest.length);
-            if (n >= 0) {
-                rest = Arrays.copyOfRange(rest, (int) n, rest.length);
-            } else {
-                int errno = LastError.getLastError(runtime);
-                if (errno != Errno.EINTR) {
-                    throw failure("write", Integer.toString(fd), errno);
-                }
-            }
-        }
     }
 
     /** mount(2); {@code source}, {@code fstype} and {@code data} may be null. Flags from {@link MountFlags}. */
@@ -310,22 +263,6 @@ public final class Posix {
         return peerUids;
     }
 
-    /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */
-    public int localPort(int socketFd) throws PosixException {
-        byte[] sockaddr = new byte[SOCKADDR_STORAGE];
-        int[] length = {sockaddr.length};
-        check(libc.getsockname(socketFd, sockaddr, length), "getsockname", Integer.toString(socketFd));
-        ByteBuffer b = ByteBuffer.wrap(sockaddr).order(ByteOrder.nativeOrder());
-        int family = b.getShort(0);
-        if (family != ListenAddress.AF_INET && family != ListenAddress.AF_INET6) {
-            throw new PosixException("getsockname", Errno.EAFNOSUPPORT, Errno.message("getsockname",
-                    Integer.toString(socketFd), "not an IPv4 or IPv6 socket (family " + family + ")",
-                    Errno.EAFNOSUPPORT));
-        }
-        // sin_port and sin6_port sit at the same offset, in network byte order.
-        return b.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
-    }
-
     /**
      * The jinit-exec helper, which a job that receives fds is started through so that LISTEN_PID is its own
      * pid (see {@code src/main/c/jinit-exec.c} and {@link SpawnRequest#socketActivated}). It is the system
@@ -381,11 +318,6 @@ public final class Posix {
             filled += (int) got;
         }
         return result;
-    }
-
-    /** setsid(2): returns the new session id, or -1 if this process already leads a process group. */
-    public int setsid() {
-        return libc.setsid();
     }
 
     public String strerror(int errno) {

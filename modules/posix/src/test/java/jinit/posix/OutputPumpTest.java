@@ -214,7 +214,7 @@ class OutputPumpTest {
         OutputPump pump = OutputPump.start(POSIX);
         pump.watch(pipe.readFd(), sink);
         byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-        POSIX.write(pipe.writeFd(), hello, 0, hello.length);
+        Fds.write(pipe.writeFd(), hello);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (sink.bytes.size() < hello.length && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -223,7 +223,7 @@ class OutputPumpTest {
         assertArrayEquals(hello, sink.await());
         sink.assertClosedOnceAfterAllData();
         // Our write end now has no reader.
-        PosixException e = assertThrows(PosixException.class, () -> POSIX.write(pipe.writeFd(), hello, 0, 1));
+        PosixException e = assertThrows(PosixException.class, () -> Fds.write(pipe.writeFd(), hello));
         assertEquals(EPIPE, e.errno());
         POSIX.close(pipe.writeFd());
         pump.close(); // idempotent

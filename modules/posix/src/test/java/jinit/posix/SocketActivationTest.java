@@ -99,7 +99,7 @@ class SocketActivationTest {
         }
         assertEquals(new WaitStatus.Exited(0), result[0]);
         byte[] buffer = new byte[64];
-        int n = POSIX.read(extra.readFd(), buffer, 0, buffer.length);
+        int n = Fds.read(extra.readFd(), buffer);
         POSIX.close(extra.readFd());
         assertEquals("through-three\n", new String(buffer, 0, n, StandardCharsets.US_ASCII));
     }
@@ -152,7 +152,7 @@ class SocketActivationTest {
     @Test
     void sdEchoServesAnUnprivilegedJobFromAnInheritedSocket() throws Exception {
         int fd = POSIX.listen("tcp://127.0.0.1:0");
-        int port = POSIX.localPort(fd);
+        int port = Fds.localPort(fd);
         FdPair err = POSIX.pipe();
         try (OutputPump pump = OutputPump.start(POSIX)) {
             OutputPumpTest.Recorder stderr = new OutputPumpTest.Recorder();

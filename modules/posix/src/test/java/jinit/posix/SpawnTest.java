@@ -205,7 +205,7 @@ class SpawnTest {
         }
         StringBuilder out = new StringBuilder();
         byte[] buffer = new byte[64];
-        for (int n; (n = POSIX.read(pipe.readFd(), buffer, 0, buffer.length)) > 0; ) {
+        for (int n; (n = Fds.read(pipe.readFd(), buffer)) > 0; ) {
             out.append(new String(buffer, 0, n));
         }
         POSIX.close(pipe.readFd());
