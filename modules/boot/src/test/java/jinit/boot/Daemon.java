@@ -2,8 +2,8 @@ package jinit.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import jinit.api.ExitStatus;
 import jinit.posix.Posix;
-import jinit.posix.WaitStatus;
 
 import java.io.File;
 import java.io.IOException;
@@ -172,7 +172,7 @@ final class Daemon implements AutoCloseable {
 
     private void awaitServing() throws Exception {
         Matcher serving = Eventually.await("the daemon to serve the API", () -> {
-            Optional<WaitStatus> ended = exit(); // read before the console, which may then have gained the line
+            Optional<ExitStatus> ended = exit(); // read before the console, which may then have gained the line
             Matcher matcher = SERVING.matcher(console());
             if (!matcher.find()) {
                 if (ended.isPresent()) throw new AssertionError("the daemon ended before serving: " + ended.get() + "\n" + console());
@@ -304,12 +304,12 @@ final class Daemon implements AutoCloseable {
 
     // ---- the end ----
 
-    Optional<WaitStatus> exit() {
+    Optional<ExitStatus> exit() {
         return Processes.exitOf(launcherPid);
     }
 
     /** Waits for the daemon (or its unshare) to end by itself. */
-    WaitStatus awaitExit() throws Exception {
+    ExitStatus awaitExit() throws Exception {
         try {
             return Processes.awaitExit(launcherPid, STOP_PATIENCE);
         } catch (TimeoutException e) {
@@ -319,7 +319,7 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Sends {@code signal} to the daemon itself and waits for it to end. */
-    WaitStatus stop(int signal) throws Exception {
+    ExitStatus stop(int signal) throws Exception {
         signalDaemon(signal);
         return awaitExit();
     }
@@ -331,8 +331,8 @@ final class Daemon implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (exit().isPresent()) return;
-        WaitStatus status = stop(Processes.SIGTERM);
-        WaitStatus expected = config.pidNamespace() ? new WaitStatus.Exited(128 + 1) : new WaitStatus.Exited(0);
+        ExitStatus status = stop(Processes.SIGTERM);
+        ExitStatus expected = config.pidNamespace() ? new ExitStatus.Code(128 + 1) : new ExitStatus.Code(0);
         assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + console());
     }
 

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,7 +65,7 @@ class Pid1Test {
             Eventually.await("no zombie under init", daemon::children, children -> children.stream().noneMatch(ProcFs.Proc::zombie));
             assertTrue(daemon.exit().isEmpty(), "init is still running");
 
-            WaitStatus status = daemon.stop(Processes.SIGTERM);
+            ExitStatus status = daemon.stop(Processes.SIGTERM);
             String console = daemon.console();
             assertEquals(128 + SIGHUP, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder("reboot", "SIGTERM", "RESTART", console);
@@ -82,7 +82,7 @@ class Pid1Test {
             String namespace = ProcFs.pidNamespace(daemon.pid()).orElseThrow();
             assertEquals("running", daemon.job("boot").get("state"));
 
-            WaitStatus status = daemon.stop(signal);
+            ExitStatus status = daemon.stop(signal);
 
             String console = daemon.console();
             assertEquals(128 + endingSignal, status.shellStatus(), () -> status + "\n" + console);
@@ -113,7 +113,7 @@ class Pid1Test {
             assertEquals(202, accepted.status(), accepted::toString);
             assertEquals(Map.of("shutdown", "poweroff"), accepted.json());
 
-            WaitStatus status = daemon.awaitExit();
+            ExitStatus status = daemon.awaitExit();
             String console = daemon.console();
             assertEquals(128 + SIGINT, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder("power off", "POST /system/poweroff", "POWER_OFF", console);

@@ -1,5 +1,6 @@
 package jinit.boot;
 
+import jinit.api.ExitStatus;
 import jinit.posix.ChildExit;
 import jinit.posix.ChildExitListener;
 import jinit.posix.OpenFlags;
@@ -7,7 +8,6 @@ import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.SpawnException;
 import jinit.posix.SpawnRequest;
-import jinit.posix.WaitStatus;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,12 +41,12 @@ final class Processes implements ChildExitListener {
     }
 
     private final Object lock = new Object();
-    private final Map<Integer, CompletableFuture<WaitStatus>> children = new HashMap<>();
+    private final Map<Integer, CompletableFuture<ExitStatus>> children = new HashMap<>();
 
     private Processes() {}
 
     /** What a finished command left behind. */
-    record Result(WaitStatus status, String stdout, String stderr) {
+    record Result(ExitStatus status, String stdout, String stderr) {
         @Override
         public String toString() {
             return status + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
@@ -86,7 +86,7 @@ final class Processes implements ChildExitListener {
         Path stdout = Files.createTempFile(dir, "out-", ".txt");
         Path stderr = Files.createTempFile(dir, "err-", ".txt");
         int pid = spawn(argv, System.getenv(), stdout, stderr);
-        WaitStatus status;
+        ExitStatus status;
         try {
             status = awaitExit(pid, timeout);
         } catch (TimeoutException e) {
@@ -105,7 +105,7 @@ final class Processes implements ChildExitListener {
     }
 
     /** Waits for a child of this JVM to end. */
-    static WaitStatus awaitExit(int pid, Duration timeout) throws InterruptedException, TimeoutException {
+    static ExitStatus awaitExit(int pid, Duration timeout) throws InterruptedException, TimeoutException {
         try {
             return future(pid).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -114,7 +114,7 @@ final class Processes implements ChildExitListener {
     }
 
     /** The exit of a child of this JVM, if it has ended. */
-    static Optional<WaitStatus> exitOf(int pid) {
+    static Optional<ExitStatus> exitOf(int pid) {
         return Optional.ofNullable(future(pid).getNow(null));
     }
 
@@ -130,9 +130,9 @@ final class Processes implements ChildExitListener {
         }
     }
 
-    private static CompletableFuture<WaitStatus> future(int pid) {
+    private static CompletableFuture<ExitStatus> future(int pid) {
         synchronized (INSTANCE.lock) {
-            CompletableFuture<WaitStatus> exit = INSTANCE.children.get(pid);
+            CompletableFuture<ExitStatus> exit = INSTANCE.children.get(pid);
             if (exit == null) throw new IllegalArgumentException("pid " + pid + " is not a child spawned here");
             return exit;
         }
@@ -146,7 +146,7 @@ final class Processes implements ChildExitListener {
     public boolean childExited(ChildExit exit) {
         synchronized (lock) {
             exit.reap();
-            CompletableFuture<WaitStatus> waiting = children.get(exit.pid());
+            CompletableFuture<ExitStatus> waiting = children.get(exit.pid());
             if (waiting == null) return false;
             waiting.complete(exit.status());
             return true;

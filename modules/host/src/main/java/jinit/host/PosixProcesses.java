@@ -1,6 +1,5 @@
 package jinit.host;
 
-import jinit.api.ExitStatus;
 import jinit.api.FdSpec;
 import jinit.api.JobSpec;
 import jinit.api.Stdio;
@@ -14,7 +13,6 @@ import jinit.posix.PosixException;
 import jinit.posix.SpawnException;
 import jinit.posix.SpawnRequest;
 import jinit.posix.UnknownAccountException;
-import jinit.posix.WaitStatus;
 import jinit.supervisor.LaunchException;
 import jinit.supervisor.LogRing;
 import jinit.supervisor.ProcessBackend;
@@ -251,13 +249,5 @@ public final class PosixProcesses implements ProcessBackend {
         } catch (PosixException e) {
             throw new LaunchException(e.getMessage());
         }
-    }
-
-    /** What the reaper saw, as the job model records it. */
-    public static ExitStatus exitStatus(WaitStatus status) {
-        return switch (status) {
-            case WaitStatus.Exited(int code) -> new ExitStatus.Code(code);
-            case WaitStatus.Killed(int signal, boolean coreDumped) -> new ExitStatus.Signaled(signal, coreDumped);
-        };
     }
 }

@@ -3,6 +3,7 @@ package jinit.posix;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import jinit.api.ExitStatus;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.Memory;
@@ -92,9 +93,9 @@ final class WaitidReaper implements Reaper {
         }
         int status = siginfo.getInt(SI_STATUS);
         ChildExit exit = new ChildExit(libc, pid, switch (siginfo.getInt(SI_CODE)) {
-            case CLD_EXITED -> new WaitStatus.Exited(status);
-            case CLD_KILLED -> new WaitStatus.Killed(status, false);
-            case CLD_DUMPED -> new WaitStatus.Killed(status, true);
+            case CLD_EXITED -> new ExitStatus.Code(status);
+            case CLD_KILLED -> new ExitStatus.Signaled(status, false);
+            case CLD_DUMPED -> new ExitStatus.Signaled(status, true);
             default -> throw new IllegalStateException("waitid reported si_code "
                     + siginfo.getInt(SI_CODE) + " for pid " + pid + " without WSTOPPED or WCONTINUED");
         });

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,7 +132,7 @@ class PosixTest {
             assertTrue(line.contains("nosuid") && line.contains("nodev") && line.contains(" tmpfs jinit-test "), line);
         } finally {
             int pid = Children.spawn("/bin/umount", target);
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
         }
     }
 
@@ -141,7 +142,7 @@ class PosixTest {
         long before = POSIX.reaper().orphansReaped();
         // sh exits at once; its background sleep is reparented to us and exits unclaimed.
         int pid = Children.spawn("/bin/sh", "-c", "/bin/sleep 0.1 & exit 0");
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (POSIX.reaper().orphansReaped() == before && System.nanoTime() < deadline) {
             Thread.sleep(20);

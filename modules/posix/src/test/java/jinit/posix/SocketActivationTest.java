@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +72,7 @@ class SocketActivationTest {
     void listenPidIsTheChildsOwnPid() throws Exception {
         Object[] result = run(helperRequest(List.of("/bin/sh", "sh", "-c", "echo $LISTEN_PID $$ $LISTEN_FDS"),
                 List.of("LISTEN_FDS=1", "LISTEN_PID=1"), List.of()));
-        assertEquals(new WaitStatus.Exited(0), result[0]);
+        assertEquals(new ExitStatus.Code(0), result[0]);
         int pid = (Integer) result[3];
         // The pid posix_spawn returned, the one the shell has, and LISTEN_PID are all the same process.
         assertEquals(pid + " " + pid + " 1\n", result[1]);
@@ -97,7 +98,7 @@ class SocketActivationTest {
         } finally {
             POSIX.close(extra.writeFd());
         }
-        assertEquals(new WaitStatus.Exited(0), result[0]);
+        assertEquals(new ExitStatus.Code(0), result[0]);
         byte[] buffer = new byte[64];
         int n = Fds.read(extra.readFd(), buffer);
         POSIX.close(extra.readFd());
@@ -107,7 +108,7 @@ class SocketActivationTest {
     @Test
     void aMissingProgramExits127WithAMessage() throws Exception {
         Object[] result = run(helperRequest(List.of("/nonexistent/prog", "prog"), List.of(), List.of()));
-        assertEquals(new WaitStatus.Exited(127), result[0]);
+        assertEquals(new ExitStatus.Code(127), result[0]);
         assertEquals("jinit-exec: exec /nonexistent/prog: No such file or directory\n", result[2]);
     }
 
@@ -146,7 +147,7 @@ class SocketActivationTest {
 
     private static void stop(int pid) throws Exception {
         POSIX.kill(pid, SIGTERM);
-        assertEquals(new WaitStatus.Killed(SIGTERM, false), Children.awaitExit(pid));
+        assertEquals(new ExitStatus.Signaled(SIGTERM, false), Children.awaitExit(pid));
     }
 
     @Test
@@ -239,7 +240,7 @@ class SocketActivationTest {
             // The fd is there as 3, but without LISTEN_PID libsystemd must not take it.
             Object[] result = run(new SpawnRequest(SD_ECHO, List.of("sd-echo"), List.of("LISTEN_FDS=1"), null, null,
                     SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, List.of(fd)));
-            assertEquals(new WaitStatus.Exited(2), result[0]);
+            assertEquals(new ExitStatus.Code(2), result[0]);
             assertEquals("sd-echo: expected exactly 1 fd from sd_listen_fds, got 0\n", result[2]);
         } finally {
             POSIX.close(fd);
