@@ -18,4 +18,15 @@ public sealed interface ExitStatus {
             case Signaled(int signal, boolean ignored) -> 128 + signal;
         };
     }
+
+    /**
+     * How it ended, for a log line to say after "with" or "after": {@code exit code 3}, {@code SIGTERM},
+     * {@code SIGSEGV (core dumped)}.
+     */
+    default String describe() {
+        return switch (this) {
+            case Code(int code) -> "exit code " + code;
+            case Signaled(int signal, boolean coreDumped) -> "SIG" + Signal.name(signal) + (coreDumped ? " (core dumped)" : "");
+        };
+    }
 }

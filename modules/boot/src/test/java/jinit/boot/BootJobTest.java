@@ -21,7 +21,7 @@ class BootJobTest {
         try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c",
                 "echo \"out $" + Daemon.Config.MARKER + "\"; echo err-from-boot >&2; exit 3"))) {
             assertEquals(new ExitStatus.Code(3), daemon.awaitExit(), daemon::console);
-            assertTrue(daemon.console().contains("boot job ended: exit code 3"), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended with exit code 3"), daemon::console);
             assertEquals("out yes\n", Files.readString(daemon.stdoutFile()));
             assertTrue(daemon.console().contains("err-from-boot\n"), daemon::console);
         }
@@ -31,7 +31,7 @@ class BootJobTest {
     void aBootJobKilledByASignalMakesInitExitWith128PlusTheSignal() throws Exception {
         try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c", "kill -TERM $$"))) {
             assertEquals(new ExitStatus.Code(128 + 15), daemon.awaitExit(), daemon::console);
-            assertTrue(daemon.console().contains("boot job ended: killed by SIGTERM"), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended with SIGTERM"), daemon::console);
         }
     }
 

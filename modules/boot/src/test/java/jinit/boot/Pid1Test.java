@@ -87,7 +87,7 @@ class Pid1Test {
             String console = daemon.console();
             assertEquals(128 + endingSignal, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder(action, name, command, console);
-            assertTrue(console.contains("boot job ended: killed by SIGTERM"), console);
+            assertTrue(console.contains("boot job ended with SIGTERM"), console);
             assertEquals(List.of(), inNamespace(namespace), "no process is left in the namespace");
         }
     }

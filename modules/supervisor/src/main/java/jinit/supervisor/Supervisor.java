@@ -461,7 +461,7 @@ public final class Supervisor {
             }
             if (prepared != null) {
                 // The marker goes in first: the new process may write before start() returns.
-                job.log.marker("restart " + (job.restartCount + 1) + " after " + describe(lastExit)
+                job.log.marker("restart " + (job.restartCount + 1) + " after " + lastExit.describe()
                         + (job.error != null ? " (the last attempt failed)" : ""));
                 try {
                     int pid = prepared.start();
@@ -485,14 +485,6 @@ public final class Supervisor {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static String describe(ExitStatus exit) {
-        return switch (exit) {
-            case null -> "a failed start";
-            case ExitStatus.Code(int code) -> "exit code " + code;
-            case ExitStatus.Signaled(int signal, boolean core) -> "SIG" + Signal.name(signal);
-        };
     }
 
     /** Records a state change: a fresh snapshot, an event, and a wake-up for waiters. Under the lock. */
