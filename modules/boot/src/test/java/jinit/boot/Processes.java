@@ -143,13 +143,11 @@ final class Processes implements ChildExitListener {
     }
 
     @Override
-    public boolean childExited(ChildExit exit) {
+    public void childExited(ChildExit exit) {
         synchronized (lock) {
             exit.reap();
             CompletableFuture<ExitStatus> waiting = children.get(exit.pid());
-            if (waiting == null) return false;
-            waiting.complete(exit.status());
-            return true;
+            if (waiting != null) waiting.complete(exit.status());
         }
     }
 }

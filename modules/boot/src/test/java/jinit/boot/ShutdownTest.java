@@ -61,6 +61,7 @@ class ShutdownTest {
             assertEquals(new ExitStatus.Code(0), status, console);
             assertTrue(console.contains("shutdown (power off) requested by POST /system/poweroff"), console);
             assertEquals(List.of(1, 2, 4, 5), steps(console), () -> "no kill(-1) when not PID 1:\n" + console);
+            assertTrue(console.matches("(?s).*step 4/5.*orphans reaped since start: \\d+ .*step 5/5.*"), console);
             assertTrue(console.indexOf("exiting with status 0") > console.indexOf("step 5/5"), console);
             List<Integer> pids = new ArrayList<>(List.of(sleeper, stubborn, lingering));
             pids.addAll(children);

@@ -73,16 +73,15 @@ final class Children implements ChildExitListener {
     }
 
     @Override
-    public boolean childExited(ChildExit exit) {
+    public void childExited(ChildExit exit) {
         synchronized (lock) {
             exit.reap();
             CompletableFuture<ExitStatus> waiting = running.get(exit.pid());
             if (waiting == null || waiting.isDone()) {
                 unclaimed.add(exit.pid());
-                return false;
+            } else {
+                waiting.complete(exit.status());
             }
-            waiting.complete(exit.status());
-            return true;
         }
     }
 

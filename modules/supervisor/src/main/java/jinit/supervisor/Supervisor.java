@@ -382,11 +382,10 @@ public final class Supervisor {
 
     /**
      * The reaper's report: {@code pid} has ended and is still a zombie. The zombie is released with
-     * {@code reap} under the lock, after which the kernel may reuse the pid.
-     *
-     * @return whether the pid belonged to a job (false: an orphan, reaped and counted)
+     * {@code reap} under the lock, after which the kernel may reuse the pid. A pid of no job is an orphan
+     * (a process init adopted), reaped and counted in {@link #orphansReaped()}.
      */
-    public boolean childExited(int pid, ExitStatus status, Runnable reap) {
+    public void childExited(int pid, ExitStatus status, Runnable reap) {
         Job ended;
         lock.lock();
         try {
@@ -394,7 +393,7 @@ public final class Supervisor {
             JobRecord job = byPid.remove(pid);
             if (job == null) {
                 orphans++;
-                return false;
+                return;
             }
             Instant now = clock.instant();
             job.cancelTimer();
@@ -407,7 +406,6 @@ public final class Supervisor {
             lock.unlock();
         }
         for (Consumer<Job> listener : exitListeners) listener.accept(ended);
-        return true;
     }
 
     /**
@@ -549,6 +547,7 @@ public final class Supervisor {
         }
     }
 
+    /** How many processes that were no job's have been reaped since this supervisor began. */
     public long orphansReaped() {
         lock.lock();
         try {
