@@ -3,6 +3,7 @@ package jinit.boot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import jinit.posix.Posix;
 
 import java.io.File;
@@ -331,15 +332,15 @@ final class Daemon implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (exit().isPresent()) return;
-        ExitStatus status = stop(Processes.SIGTERM);
+        ExitStatus status = stop(Signal.TERM);
         ExitStatus expected = config.pidNamespace() ? new ExitStatus.Code(128 + 1) : new ExitStatus.Code(0);
         assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + console());
     }
 
     /** Last resort for a daemon that would not stop: KILL (for PID 1, this ends its whole namespace). */
     private void kill() throws Exception {
-        if (pid != 0) signalDaemon(Processes.SIGKILL);
-        Processes.signal(launcherPid, Processes.SIGKILL);
+        if (pid != 0) signalDaemon(Signal.KILL);
+        Processes.signal(launcherPid, Signal.KILL);
         Processes.awaitExit(launcherPid, STOP_PATIENCE);
     }
 

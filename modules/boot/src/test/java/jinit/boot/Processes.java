@@ -1,6 +1,7 @@
 package jinit.boot;
 
 import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import jinit.posix.ChildExit;
 import jinit.posix.ChildExitListener;
 import jinit.posix.OpenFlags;
@@ -30,9 +31,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class Processes implements ChildExitListener {
     static final Posix POSIX = Posix.load();
-    static final int SIGKILL = 9;
-    static final int SIGTERM = 15;
-    static final int SIGUSR2 = 12;
 
     private static final Processes INSTANCE = new Processes();
 
@@ -90,7 +88,7 @@ final class Processes implements ChildExitListener {
         try {
             status = awaitExit(pid, timeout);
         } catch (TimeoutException e) {
-            signal(pid, SIGKILL);
+            signal(pid, Signal.KILL);
             awaitExit(pid, timeout);
             throw new AssertionError(argv + " did not finish within " + timeout, e);
         }

@@ -25,11 +25,6 @@ public final class ListenAddress {
     /** How the socket is used. */
     public enum Protocol { TCP, UDP, UNIX }
 
-    static final int AF_UNIX = 1;
-    static final int AF_INET = 2;
-    static final int AF_INET6 = 10;
-    static final int SOCK_STREAM = 1;
-    static final int SOCK_DGRAM = 2;
     // sockaddr_un: a 2-byte family, then 108 bytes of path that must hold the terminating NUL.
     static final int SUN_PATH_MAX = 107;
     private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -86,7 +81,7 @@ public final class ListenAddress {
     }
 
     int socketType() {
-        return protocol == Protocol.UDP ? SOCK_DGRAM : SOCK_STREAM;
+        return protocol == Protocol.UDP ? SocketConstants.SOCK_DGRAM : SocketConstants.SOCK_STREAM;
     }
 
     /** The struct sockaddr_in, sockaddr_in6 or sockaddr_un, exactly as long as bind(2) needs. */
@@ -110,8 +105,8 @@ public final class ListenAddress {
         }
         // sa_family_t is native-endian; the path ends with a NUL, which bind's length includes.
         ByteBuffer b = ByteBuffer.allocate(2 + encoded.length + 1).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_UNIX).put(encoded).put((byte) 0);
-        return new ListenAddress(uri, Protocol.UNIX, AF_UNIX, b.array(), path);
+        b.putShort((short) SocketConstants.AF_UNIX).put(encoded).put((byte) 0);
+        return new ListenAddress(uri, Protocol.UNIX, SocketConstants.AF_UNIX, b.array(), path);
     }
 
     private static ListenAddress inet(String uri, Protocol protocol, String hostPort) {
@@ -163,9 +158,9 @@ public final class ListenAddress {
         }
         // struct sockaddr_in: family (native), port and address (network byte order), 8 bytes of zero.
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_INET);
+        b.putShort((short) SocketConstants.AF_INET);
         b.order(ByteOrder.BIG_ENDIAN).putShort((short) port).put(address);
-        return new ListenAddress(uri, protocol, AF_INET, b.array(), null);
+        return new ListenAddress(uri, protocol, SocketConstants.AF_INET, b.array(), null);
     }
 
     private static ListenAddress inet6(String uri, Protocol protocol, String host, int port) {
@@ -188,10 +183,10 @@ public final class ListenAddress {
         }
         // struct sockaddr_in6: family, port (network order), flowinfo, 16-byte address, scope id.
         ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_INET6);
+        b.putShort((short) SocketConstants.AF_INET6);
         b.order(ByteOrder.BIG_ENDIAN).putShort((short) port).putInt(0).put(address);
         b.order(ByteOrder.nativeOrder()).putInt(scopeId);
-        return new ListenAddress(uri, protocol, AF_INET6, b.array(), null);
+        return new ListenAddress(uri, protocol, SocketConstants.AF_INET6, b.array(), null);
     }
 
     private static String notALiteral(String host) {

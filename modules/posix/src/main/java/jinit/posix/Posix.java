@@ -22,9 +22,6 @@ public final class Posix {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int RLIMIT_NOFILE = 7;
     private static final int F_GETFD = 1;
-    private static final int AF_INET = 2;
-    private static final int SOCK_DGRAM = 2;
-    static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
     /** listen(2)'s backlog: the kernel caps it at net.core.somaxconn (4096 since Linux 5.4). */
@@ -152,7 +149,7 @@ public final class Posix {
         }
         byte[] ifreq = new byte[IFREQ_SIZE];
         System.arraycopy(encoded, 0, ifreq, 0, encoded.length);
-        int socket = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int socket = libc.socket(SocketConstants.AF_INET, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, 0);
         check(socket, "socket", "AF_INET");
         try {
             check(libc.ioctl(socket, SIOCGIFFLAGS, ifreq), "ioctl", "SIOCGIFFLAGS " + name);
@@ -198,7 +195,7 @@ public final class Posix {
 
     /** {@link #listen(String)} for an address already parsed. */
     public int listen(ListenAddress address) throws PosixException {
-        int fd = libc.socket(address.family(), address.socketType() | SOCK_CLOEXEC, 0);
+        int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw listenFailure("socket", address, LastError.getLastError(runtime));
         }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.LockSupport;
+import jinit.api.Signal;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.Memory;
@@ -33,8 +34,6 @@ final class PosixSpawner implements Spawner {
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
-    private static final int SIGKILL = 9;
-    private static final int SIGSTOP = 19;
     private static final int SIGSET_SIZE = 128;
     private static final byte[] DEV_NULL = "/dev/null\0".getBytes(StandardCharsets.US_ASCII);
     private static final short POLLIN = 0x1;
@@ -84,7 +83,7 @@ final class PosixSpawner implements Spawner {
         Pointer defaults = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
         // Bit (sig - 1) of the first word; written directly because glibc's sigaddset refuses its
         // internal signals 32 and 33, which the child would otherwise keep ignored across exec.
-        defaults.putLong(0, ~(1L << (SIGKILL - 1) | 1L << (SIGSTOP - 1)));
+        defaults.putLong(0, ~(1L << (Signal.KILL - 1) | 1L << (Signal.STOP - 1)));
         libc.posix_spawnattr_init(attr.address());
         // The JVM blocks signals such as SIGQUIT on its threads; a child must not inherit that.
         libc.posix_spawnattr_setsigmask(attr.address(), emptyMask.address());
@@ -115,7 +114,7 @@ final class PosixSpawner implements Spawner {
                     throw new PosixException("setfsuid", Errno.EPERM, Errno.message("listen", address.toString(),
                             "could not take the owner's fsuid " + uid + " and fsgid " + gid, Errno.EPERM));
                 }
-                fd = libc.socket(address.family(), address.socketType() | Posix.SOCK_CLOEXEC, 0);
+                fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
             } finally {
                 restoreFsIds();
             }
@@ -224,7 +223,7 @@ final class PosixSpawner implements Spawner {
         try {
             HelperReport outcome = awaitReport(pipe.readFd());
             if (outcome == null) {
-                libc.kill(pid, SIGKILL); // reaped as an orphan; the job never started
+                libc.kill(pid, Signal.KILL); // reaped as an orphan; the job never started
                 throw new SpawnException(Errno.ETIMEDOUT, "jinit-exec did not report within " + REPORT_TIMEOUT_MS
                         + " ms (a hung filesystem on the way to " + request.path() + "?); it was killed");
             }

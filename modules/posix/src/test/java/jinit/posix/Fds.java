@@ -60,7 +60,7 @@ final class Fds {
         POSIX.check(CALLS.getsockname(socketFd, sockaddr, length), "getsockname", Integer.toString(socketFd));
         ByteBuffer b = ByteBuffer.wrap(sockaddr).order(ByteOrder.nativeOrder());
         int family = b.getShort(0);
-        if (family != ListenAddress.AF_INET && family != ListenAddress.AF_INET6) {
+        if (family != SocketConstants.AF_INET && family != SocketConstants.AF_INET6) {
             throw new IllegalArgumentException("fd " + socketFd + " is not an IPv4 or IPv6 socket (family " + family + ")");
         }
         // sin_port and sin6_port sit at the same offset, in network byte order.

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** jinit-exec, and the whole of socket activation with libsystemd's own sd_listen_fds on the other side. */
 class SocketActivationTest {
     private static final Posix POSIX = Children.POSIX;
-    private static final int SIGTERM = 15;
     private static final Credentials NOBODY = new Credentials(65534, 65534, new int[] {65534});
     private static final String SD_ECHO = System.getProperty("jinit.test.sdEcho");
 
@@ -146,8 +146,8 @@ class SocketActivationTest {
     }
 
     private static void stop(int pid) throws Exception {
-        POSIX.kill(pid, SIGTERM);
-        assertEquals(new ExitStatus.Signaled(SIGTERM, false), Children.awaitExit(pid));
+        POSIX.kill(pid, Signal.TERM);
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), Children.awaitExit(pid));
     }
 
     @Test

@@ -15,13 +15,12 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SpawnTest {
     private static final Posix POSIX = Children.POSIX;
-    private static final int SIGKILL = 9;
-    private static final int SIGTERM = 15;
 
     private static SpawnRequest sleeper(Credentials credentials, String cwd, List<Integer> passFds) {
         return new SpawnRequest("/bin/sleep", List.of("sleep", "5"), List.of("PATH=/bin"), cwd, credentials,
@@ -30,8 +29,8 @@ class SpawnTest {
 
     /** Kills a sleeper and checks that the reaper reports it. */
     private static void kill(int pid) throws Exception {
-        POSIX.kill(pid, SIGKILL);
-        assertEquals(new ExitStatus.Signaled(SIGKILL, false), Children.awaitExit(pid));
+        POSIX.kill(pid, Signal.KILL);
+        assertEquals(new ExitStatus.Signaled(Signal.KILL, false), Children.awaitExit(pid));
     }
 
     private static void close(FdPair... pipes) {
@@ -62,7 +61,7 @@ class SpawnTest {
     @Test
     void deathBySignalIsReported() throws Exception {
         ExitStatus status = Children.awaitExit(Children.spawn("/bin/sh", "-c", "kill -TERM $$"));
-        assertEquals(new ExitStatus.Signaled(SIGTERM, false), status);
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), status);
         assertEquals(143, status.shellStatus());
     }
 
@@ -234,8 +233,8 @@ class SpawnTest {
         assertEquals(Integer.toString(pid), stat[2], "pgrp");
         assertEquals(Integer.toString(pid), stat[3], "session");
         // A negative pid signals the whole group.
-        POSIX.kill(-pid, SIGTERM);
-        assertEquals(new ExitStatus.Signaled(SIGTERM, false), Children.awaitExit(pid));
+        POSIX.kill(-pid, Signal.TERM);
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), Children.awaitExit(pid));
     }
 
     @Test
