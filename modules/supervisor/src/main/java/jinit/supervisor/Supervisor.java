@@ -233,8 +233,7 @@ public final class Supervisor {
     public LogRing log(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "read the log of");
+            JobRecord job = requireOwned(id, caller, "read the log of");
             return job.log;
         } finally {
             lock.unlock();
@@ -267,8 +266,7 @@ public final class Supervisor {
     public void signal(String id, int signal, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "signal");
+            JobRecord job = requireOwned(id, caller, "signal");
             if (!(job.state instanceof JobState.Running(int pid))) {
                 throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + switch (job.state) {
                     case JobState.Backoff b -> "waiting to restart (backoff)";
@@ -293,8 +291,7 @@ public final class Supervisor {
     public Job stop(String id, long timeoutMillis, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "stop");
+            JobRecord job = requireOwned(id, caller, "stop");
             switch (job.state) {
                 case JobState.Exited e -> { }
                 case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
@@ -348,8 +345,7 @@ public final class Supervisor {
     public void delete(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "delete");
+            JobRecord job = requireOwned(id, caller, "delete");
             refuseUnlessEnded(job);
             if (starting.containsKey(id)) {
                 throw new JobException(Reason.CONFLICT, "job '" + id + "' is being replaced by another request");
@@ -370,6 +366,13 @@ public final class Supervisor {
             throw AccessPolicy.forbidden("rule 'own jobs only': uid " + caller.uid() + " may not " + verb + " job '"
                     + job.id + "' of uid " + job.owner);
         }
+    }
+
+    /** The job, if there is one and {@code caller} may {@code verb} it. */
+    private JobRecord requireOwned(String id, Caller caller, String verb) throws JobException {
+        JobRecord job = require(id);
+        requireOwner(job, caller, verb);
+        return job;
     }
 
     private JobRecord require(String id) throws JobException {
