@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
  * name service, and a name that resolves differently from boot to boot is no address to bind. PORT is 0 to
  * 65535; 0 lets the kernel pick a free port (getsockname(2) tells which).
  */
-public final class ListenAddress {
+final class ListenAddress {
     /** How the socket is used. */
-    public enum Protocol { TCP, UDP, UNIX }
+    enum Protocol { TCP, UDP, UNIX }
 
     // sockaddr_un: a 2-byte family, then 108 bytes of path that must hold the terminating NUL.
     static final int SUN_PATH_MAX = 107;
@@ -49,7 +49,7 @@ public final class ListenAddress {
      * Parses {@code uri}; an {@link IllegalArgumentException} names the uri and what is wrong, e.g.
      * {@code tcp://localhost:80: host names are not supported; use an IP address such as 127.0.0.1 or [::1]}.
      */
-    public static ListenAddress parse(String uri) {
+    static ListenAddress parse(String uri) {
         if (uri == null || uri.isEmpty()) {
             throw new IllegalArgumentException("empty listen address: " + FORMS);
         }
@@ -66,7 +66,7 @@ public final class ListenAddress {
         throw invalid(uri, "unknown kind of address; " + FORMS);
     }
 
-    public Protocol protocol() {
+    Protocol protocol() {
         return protocol;
     }
 

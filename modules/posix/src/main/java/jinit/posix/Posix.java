@@ -168,45 +168,25 @@ public final class Posix {
      * Opens a socket for a job to inherit, as described by {@link ListenAddress}, and returns its fd. It is
      * close-on-exec here like every fd init opens; the spawner's dup2 into the child clears that on the copy.
      *
+     * <p>{@code uid} and {@code gid} own it in the kernel's eyes (its inode, sock_diag, /proc/net/tcp), as a
+     * socket the job had made itself would be: a job handed a socket init made as root could otherwise turn it
+     * into a client that speaks to init's API as root. The bind still runs as root, so the admin's choice of a
+     * privileged port or socket path works.
+     *
      * <ul>
      *   <li>TCP: SO_REUSEADDR (a restarted init can bind again while old connections linger in TIME_WAIT),
      *       then listen with a backlog of {@value #LISTEN_BACKLOG}. While no job accepts, connections queue
      *       up to that backlog instead of being refused; that is what lets a job restart unnoticed.
      *   <li>UDP: bound only.
      *   <li>unix: a socket file left at PATH by an earlier run is removed first (a file of any other kind is
-     *       left alone, and that is an error), then bind, mode {@code 0666} (systemd's default; the socket is
-     *       owned by root, and only the job decides whom it serves), and listen as for TCP. The directory must
-     *       exist.
+     *       left alone, and that is an error), then bind, mode {@code 0666} (systemd's default; the socket
+     *       file is owned by root, and only the job decides whom it serves), and listen as for TCP. The
+     *       directory must exist.
      *   <li>An IPv6 wildcard {@code [::]} follows the kernel's net.ipv6.bindv6only (0 by default: it takes
      *       IPv4 connections too), as systemd's BindIPv6Only=default does.
      * </ul>
      * Errors read like {@code listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)}; a malformed
      * uri gives EINVAL with the reason from {@link ListenAddress#parse}.
-     */
-    public int listen(String uri) throws PosixException {
-        ListenAddress address;
-        try {
-            address = ListenAddress.parse(uri);
-        } catch (IllegalArgumentException e) {
-            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
-        }
-        return listen(address);
-    }
-
-    /** {@link #listen(String)} for an address already parsed. */
-    public int listen(ListenAddress address) throws PosixException {
-        int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            throw listenFailure("socket", address, LastError.getLastError(runtime));
-        }
-        return bindAndListen(fd, address);
-    }
-
-    /**
-     * {@link #listen(String)} for a socket that {@code uid} and {@code gid} own in the kernel's eyes (its
-     * inode, sock_diag, /proc/net/tcp), as a socket the job had made itself would be: a job handed a socket
-     * init made as root could otherwise turn it into a client that speaks to init's API as root. The bind
-     * still runs as root, so the admin's choice of a privileged port or socket path works.
      */
     public int listenAs(String uri, int uid, int gid) throws PosixException {
         ListenAddress address;
@@ -215,7 +195,10 @@ public final class Posix {
         } catch (IllegalArgumentException e) {
             throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
         }
-        return uid == 0 && gid == 0 ? listen(address) : spawnerThread().listenAs(this, address, uid, gid);
+        if (uid != 0 || gid != 0) return spawnerThread().listenAs(this, address, uid, gid);
+        int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
+        if (fd < 0) throw listenFailure("socket", address, LastError.getLastError(runtime));
+        return bindAndListen(fd, address);
     }
 
     /** Takes over {@code fd}: bound and listening, or closed when a step fails. */
@@ -315,10 +298,6 @@ public final class Posix {
             filled += (int) got;
         }
         return result;
-    }
-
-    public String strerror(int errno) {
-        return libc.strerror(errno);
     }
 
     LibC libc() {

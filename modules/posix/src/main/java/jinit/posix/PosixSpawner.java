@@ -99,7 +99,7 @@ final class PosixSpawner implements Spawner {
     }
 
     /**
-     * {@link Posix#listen(ListenAddress)} for a socket that {@code uid} and {@code gid} own: the kernel's
+     * {@link Posix#listenAs}'s socket for {@code uid} and {@code gid}, which own it: the kernel's
      * sock_diag and /proc/net/tcp name that uid, so a job handed it can never make it speak for root.
      */
     int listenAs(Posix posix, ListenAddress address, int uid, int gid) throws PosixException {

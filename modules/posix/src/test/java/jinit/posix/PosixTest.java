@@ -157,11 +157,6 @@ class PosixTest {
     }
 
     @Test
-    void strerrorIsGlibcs() {
-        assertEquals("No such file or directory", POSIX.strerror(2));
-    }
-
-    @Test
     void rebootCodesAreTheKernels() {
         assertEquals(0x4321FEDC, RebootCommand.POWER_OFF.code());
         assertEquals(0x01234567, RebootCommand.RESTART.code());

@@ -152,7 +152,7 @@ class SocketActivationTest {
 
     @Test
     void sdEchoServesAnUnprivilegedJobFromAnInheritedSocket() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
         int port = Fds.localPort(fd);
         FdPair err = POSIX.pipe();
         try (OutputPump pump = OutputPump.start(POSIX)) {
@@ -192,7 +192,7 @@ class SocketActivationTest {
     void anUnprivilegedJobServesAPrivilegedPort() throws Exception {
         int fd;
         try {
-            fd = POSIX.listen("tcp://127.0.0.1:81");
+            fd = POSIX.listenAs("tcp://127.0.0.1:81", 0, 0);
         } catch (PosixException e) {
             Assumptions.assumeTrue(e.errno() != Errno.EADDRINUSE, "127.0.0.1:81 is taken on this machine");
             throw e;
@@ -214,7 +214,7 @@ class SocketActivationTest {
     @Test
     void sdEchoServesAUnixSocket(@TempDir Path dir) throws Exception {
         Path path = dir.resolve("echo.sock");
-        int fd = POSIX.listen("unix:" + path);
+        int fd = POSIX.listenAs("unix:" + path, 0, 0);
         try {
             int pid = startSdEcho(fd, SpawnRequest.DEV_NULL);
             try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
@@ -235,7 +235,7 @@ class SocketActivationTest {
 
     @Test
     void sdEchoRefusesToRunWithoutTheProtocol() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
         try {
             // The fd is there as 3, but without LISTEN_PID libsystemd must not take it.
             Object[] result = run(new SpawnRequest(SD_ECHO, List.of("sd-echo"), List.of("LISTEN_FDS=1"), null, null,
