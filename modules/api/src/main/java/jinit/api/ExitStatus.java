@@ -6,11 +6,6 @@ public sealed interface ExitStatus {
 
     record Signaled(int signal, boolean coreDumped) implements ExitStatus {}
 
-    /** Whether this counts as success: only exit code 0. */
-    default boolean succeeded() {
-        return this instanceof Code(int code) && code == 0;
-    }
-
     /** What a shell would report: the code, or 128 + the signal. */
     default int shellStatus() {
         return switch (this) {

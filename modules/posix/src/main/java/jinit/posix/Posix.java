@@ -1,13 +1,11 @@
 package jinit.posix;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.OptionalInt;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
@@ -224,15 +222,6 @@ public final class Posix {
             libc.close(fd);
             throw e;
         }
-    }
-
-    /**
-     * The uid owning the TCP socket whose local end is {@code local} and remote end {@code remote}, by one
-     * netlink sock_diag lookup; empty when no such socket exists (any more). Throws when this kernel has no
-     * sock_diag for TCP (INET_DIAG not built in or not loaded).
-     */
-    OptionalInt tcpSocketOwner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
-        return socketOwners.owner(local, remote);
     }
 
     /** Caller identity for the API: probed once, on first use, for whether this kernel has sock_diag. */
