@@ -191,11 +191,11 @@ public final class Posix {
         try {
             address = ListenAddress.parse(uri);
         } catch (IllegalArgumentException e) {
-            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
+            throw new PosixException(Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
         }
         if (uid != 0 || gid != 0) return spawnerThread().listenAs(this, address, uid, gid);
         int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw listenFailure("socket", address, LastError.getLastError(runtime));
+        if (fd < 0) throw listenFailure(address, LastError.getLastError(runtime));
         return bindAndListen(fd, address);
     }
 
@@ -204,18 +204,18 @@ public final class Posix {
         try {
             if (address.protocol() == ListenAddress.Protocol.TCP) {
                 int[] on = {1};
-                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), "setsockopt", address);
+                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), address);
             }
             if (address.path() != null) {
                 removeStaleSocket(address);
             }
             byte[] sockaddr = address.sockaddr();
-            listenStep(libc.bind(fd, sockaddr, sockaddr.length), "bind", address);
+            listenStep(libc.bind(fd, sockaddr, sockaddr.length), address);
             if (address.path() != null) {
-                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), "chmod", address);
+                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), address);
             }
             if (address.protocol() != ListenAddress.Protocol.UDP) {
-                listenStep(libc.listen(fd, LISTEN_BACKLOG), "listen", address);
+                listenStep(libc.listen(fd, LISTEN_BACKLOG), address);
             }
             return fd;
         } catch (PosixException e) {
@@ -314,27 +314,27 @@ public final class Posix {
             return; // bind will say what is wrong with the path
         }
         if ((mode & S_IFMT) != S_IFSOCK) {
-            throw new PosixException("bind", Errno.EEXIST, Errno.message("listen", address.toString(),
+            throw new PosixException(Errno.EEXIST, Errno.message("listen", address.toString(),
                     "File exists and is not a socket, so it was left alone", Errno.EEXIST));
         }
         if (libc.unlink(address.path()) < 0 && LastError.getLastError(runtime) != Errno.ENOENT) {
-            throw listenFailure("unlink", address, LastError.getLastError(runtime));
+            throw listenFailure(address, LastError.getLastError(runtime));
         }
     }
 
-    private void listenStep(int result, String syscall, ListenAddress address) throws PosixException {
+    private void listenStep(int result, ListenAddress address) throws PosixException {
         if (result < 0) {
-            throw listenFailure(syscall, address, LastError.getLastError(runtime));
+            throw listenFailure(address, LastError.getLastError(runtime));
         }
     }
 
     /** "listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)", whichever step failed. */
-    PosixException listenFailure(String syscall, ListenAddress address, int errno) {
-        return new PosixException(syscall, errno,
+    PosixException listenFailure(ListenAddress address, int errno) {
+        return new PosixException(errno,
                 Errno.message("listen", address.toString(), libc.strerror(errno), errno));
     }
 
     PosixException failure(String call, String subject, int errno) {
-        return new PosixException(call, errno, Errno.message(call, subject, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message(call, subject, libc.strerror(errno), errno));
     }
 }

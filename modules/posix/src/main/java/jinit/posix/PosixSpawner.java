@@ -111,14 +111,14 @@ final class PosixSpawner implements Spawner {
             try {
                 // setfsuid reports nothing but the old value; asking with an invalid id reads the current one.
                 if (libc.setfsuid(-1) != uid || libc.setfsgid(-1) != gid) {
-                    throw new PosixException("setfsuid", Errno.EPERM, Errno.message("listen", address.toString(),
+                    throw new PosixException(Errno.EPERM, Errno.message("listen", address.toString(),
                             "could not take the owner's fsuid " + uid + " and fsgid " + gid, Errno.EPERM));
                 }
                 fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
             } finally {
                 restoreFsIds();
             }
-            if (fd < 0) throw posix.listenFailure("socket", address, LastError.getLastError(runtime));
+            if (fd < 0) throw posix.listenFailure(address, LastError.getLastError(runtime));
             return posix.bindAndListen(fd, address);
         });
     }
@@ -288,7 +288,7 @@ final class PosixSpawner implements Spawner {
         int[] fds = new int[2];
         if (libc.pipe2(fds, OpenFlags.O_CLOEXEC) < 0) {
             int errno = LastError.getLastError(runtime);
-            throw new PosixException("pipe2", errno, Errno.message("pipe2", null, libc.strerror(errno), errno));
+            throw new PosixException(errno, Errno.message("pipe2", null, libc.strerror(errno), errno));
         }
         return new FdPair(fds[0], fds[1]);
     }

@@ -141,6 +141,6 @@ final class SocketOwners {
     }
 
     private PosixException failure(String step, int errno) {
-        return new PosixException("sock_diag", errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
     }
 }
