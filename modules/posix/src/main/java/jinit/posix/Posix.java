@@ -82,7 +82,7 @@ public final class Posix {
 
     private synchronized PosixSpawner spawnerThread() {
         if (spawner == null) {
-            spawner = new PosixSpawner(libc, runtime, reaper);
+            spawner = new PosixSpawner(this, reaper);
         }
         return spawner;
     }
@@ -193,7 +193,7 @@ public final class Posix {
         } catch (IllegalArgumentException e) {
             throw new PosixException(Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
         }
-        if (uid != 0 || gid != 0) return spawnerThread().listenAs(this, address, uid, gid);
+        if (uid != 0 || gid != 0) return spawnerThread().listenAs(address, uid, gid);
         int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
         if (fd < 0) throw listenFailure(address, LastError.getLastError(runtime));
         return bindAndListen(fd, address);

@@ -45,6 +45,7 @@ final class PosixSpawner implements Spawner {
     /** At most 11 bytes a gid with its comma: 10,000 stay well inside one argument's 128 KiB. */
     private static final int GROUPS_PER_ARGUMENT = 10_000;
 
+    private final Posix posix;
     private final LibC libc;
     private final Runtime runtime;
     private final WaitidReaper reaper;
@@ -61,9 +62,10 @@ final class PosixSpawner implements Spawner {
     private Path helper;
     private String broken;
 
-    PosixSpawner(LibC libc, Runtime runtime, WaitidReaper reaper) {
-        this.libc = libc;
-        this.runtime = runtime;
+    PosixSpawner(Posix posix, WaitidReaper reaper) {
+        this.posix = posix;
+        this.libc = posix.libc();
+        this.runtime = posix.runtime();
         this.reaper = reaper;
         this.fileActions = Memory.allocateDirect(runtime, 256, true);
         this.attr = Memory.allocateDirect(runtime, 512, true);
@@ -102,7 +104,7 @@ final class PosixSpawner implements Spawner {
      * {@link Posix#listenAs}'s socket for {@code uid} and {@code gid}, which own it: the kernel's
      * sock_diag and /proc/net/tcp name that uid, so a job handed it can never make it speak for root.
      */
-    int listenAs(Posix posix, ListenAddress address, int uid, int gid) throws PosixException {
+    int listenAs(ListenAddress address, int uid, int gid) throws PosixException {
         return onSpawnerThread(() -> {
             requireIntact();
             int fd;
@@ -200,7 +202,7 @@ final class PosixSpawner implements Spawner {
         Path helperPath = helper();
         FdPair pipe;
         try {
-            pipe = pipe2();
+            pipe = posix.pipe();
         } catch (PosixException e) {
             throw new SpawnException(e.errno(), e.getMessage());
         }
@@ -282,15 +284,6 @@ final class PosixSpawner implements Spawner {
     private Path helper() throws SpawnException {
         if (helper == null) helper = Posix.execHelper();
         return helper;
-    }
-
-    private FdPair pipe2() throws PosixException {
-        int[] fds = new int[2];
-        if (libc.pipe2(fds, OpenFlags.O_CLOEXEC) < 0) {
-            int errno = LastError.getLastError(runtime);
-            throw new PosixException(errno, Errno.message("pipe2", null, libc.strerror(errno), errno));
-        }
-        return new FdPair(fds[0], fds[1]);
     }
 
     private int startedPid() {
