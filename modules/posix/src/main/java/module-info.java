@@ -1,5 +1,6 @@
 /** Every native call jinit makes: spawning, reaping, signals, credentials, mounts, network and power. */
 module jinit.posix {
+    requires transitive jinit.api; // plain data: a child ends with an ExitStatus, fd names follow FdSpec's rule, signals are Signal's
     requires org.jnrproject.ffi;
     requires org.jnrproject.jffi;
 

@@ -53,10 +53,6 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
         return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout);
     }
 
-    public JobSpec withRestart(Restart newRestart) {
-        return new JobSpec(exec, args, cwd, envs, user, group, newRestart, stdio, logBytes, fds, stopTimeout);
-    }
-
     public JobSpec withStdio(Stdio newStdio) {
         return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout);
     }

@@ -4,9 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * Instants as the API writes them: exactly {@link Instant#toString()} (ISO-8601 in UTC, the fraction in
- * groups of three digits as needed), without its general-purpose formatter, which cost a sixth of the time
- * of a GET /jobs.
+ * Instants as the API writes them, in JSON and in a log's line stamps: exactly {@link Instant#toString()}
+ * (ISO-8601 in UTC, the fraction in groups of three digits as needed), without its general-purpose
+ * formatter, which cost a sixth of the time of a GET /jobs.
  */
 public final class Timestamps {
     private static final long SECONDS_PER_DAY = 86_400;

@@ -3,7 +3,6 @@ package jinit.boot;
 import jinit.api.ExitStatus;
 import jinit.api.Job;
 import jinit.api.JobSpec;
-import jinit.api.Signal;
 import jinit.http.ApiServer;
 import jinit.posix.Accounts;
 import jinit.posix.Posix;
@@ -103,7 +102,7 @@ public final class Main {
         PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
                 new EventLog(EventLog.DEFAULT_HISTORY), new LogBudget(LogBudget.DEFAULT_BYTES, failStop::survived));
-        posix.reaper().start(exit -> supervisor.childExited(exit.pid(), PosixProcesses.exitStatus(exit.status()), exit::reap));
+        posix.reaper().start(exit -> supervisor.childExited(exit.pid(), exit.status(), exit::reap));
 
         Shutdown shutdown = new Shutdown(posix, supervisor, pid1);
         failStop.stopWith(shutdown::request);
@@ -142,7 +141,7 @@ public final class Main {
         supervisor.onJobExit(job -> {
             if (!job.id().equals(BOOT_JOB_ID) || !bootEnded.compareAndSet(false, true)) return;
             ExitStatus exit = ((jinit.api.JobState.Exited) job.state()).exit();
-            Console.log("boot job ended: " + describe(exit));
+            Console.log("boot job ended with " + exit.describe());
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, exit.shellStatus(), "the end of the boot job");
         });
         startBootJob(supervisor, options.nextCommand(), exitWithBootJob, shutdown);
@@ -163,13 +162,6 @@ public final class Main {
             // 127 is what a shell answers for a command it cannot run.
             if (exitWithBootJob) shutdown.request(Shutdown.Action.EXIT, 127, "a boot job that could not start");
         }
-    }
-
-    private static String describe(ExitStatus exit) {
-        return switch (exit) {
-            case ExitStatus.Code(int code) -> "exit code " + code;
-            case ExitStatus.Signaled(int signal, boolean core) -> "killed by SIG" + Signal.name(signal) + (core ? " (core dumped)" : "");
-        };
     }
 
     /**

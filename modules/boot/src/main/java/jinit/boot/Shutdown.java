@@ -84,6 +84,8 @@ final class Shutdown {
             }
             Console.log("step 4/5: reaping");
             awaitNoChildren(STRAY_STOP_TIMEOUT_MS);
+            // No job's log or event tells of them, so here is where a user sees how many there were.
+            Console.log("orphans reaped since start: " + supervisor.orphansReaped() + " (adopted processes that were no job)");
             Console.log("step 5/5: sync");
             posix.sync();
         } catch (InterruptedException e) {

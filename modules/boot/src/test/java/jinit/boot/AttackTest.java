@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jinit.api.ExitStatus;
 import jinit.boot.AccessMatrixTest.Answer;
-import jinit.posix.WaitStatus;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -55,7 +55,7 @@ class AttackTest {
         attacker = dir.resolve("attacker");
         Processes.Result built = Processes.run(List.of("/usr/bin/gcc", "-O2", "-Wall", "-o", attacker.toString(), SOURCE.toString()),
                 Duration.ofSeconds(60));
-        assertEquals(new WaitStatus.Exited(0), built.status(), built::toString);
+        assertEquals(new ExitStatus.Code(0), built.status(), built::toString);
         AccessMatrixTest.ensureTestUser();
         daemon = Daemon.start();
         fdsAtStart = ProcFs.fds(daemon.pid()).size();
@@ -197,8 +197,8 @@ class AttackTest {
                 assertTrue(uids.matches("Uid:\\s+0\\s+0\\s+0\\s+\\d+"), () -> "thread " + task + ": " + uids);
             }
         }
-        assertEquals(new WaitStatus.Exited(0), Processes.awaitExit(starting, Duration.ofSeconds(120)));
-        assertEquals(new WaitStatus.Exited(0), probe.status(), probe::toString);
+        assertEquals(new ExitStatus.Code(0), Processes.awaitExit(starting, Duration.ofSeconds(120)));
+        assertEquals(new ExitStatus.Code(0), probe.status(), probe::toString);
         String[] counts = probe.stdout().strip().split(" ");
         assertTrue(Long.parseLong(counts[1]) > threadIds.size(), () -> "the probe hardly ran: " + probe.stdout());
         assertEquals("0", counts[3], () -> "nobody may signal threads of init: " + probe.stdout());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,8 +20,8 @@ class BootJobTest {
     void initExitsWithTheBootJobsExitCodeAndTheBootJobHasInitsStdioAndEnvironment() throws Exception {
         try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c",
                 "echo \"out $" + Daemon.Config.MARKER + "\"; echo err-from-boot >&2; exit 3"))) {
-            assertEquals(new WaitStatus.Exited(3), daemon.awaitExit(), daemon::console);
-            assertTrue(daemon.console().contains("boot job ended: exit code 3"), daemon::console);
+            assertEquals(new ExitStatus.Code(3), daemon.awaitExit(), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended with exit code 3"), daemon::console);
             assertEquals("out yes\n", Files.readString(daemon.stdoutFile()));
             assertTrue(daemon.console().contains("err-from-boot\n"), daemon::console);
         }
@@ -30,8 +30,8 @@ class BootJobTest {
     @Test
     void aBootJobKilledByASignalMakesInitExitWith128PlusTheSignal() throws Exception {
         try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sh", "-c", "kill -TERM $$"))) {
-            assertEquals(new WaitStatus.Exited(128 + 15), daemon.awaitExit(), daemon::console);
-            assertTrue(daemon.console().contains("boot job ended: killed by SIGTERM"), daemon::console);
+            assertEquals(new ExitStatus.Code(128 + 15), daemon.awaitExit(), daemon::console);
+            assertTrue(daemon.console().contains("boot job ended with SIGTERM"), daemon::console);
         }
     }
 
@@ -40,7 +40,7 @@ class BootJobTest {
         for (int run = 0; run < 5; run++) {
             try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/bin/sleep", "1000"))) {
                 assertNoContent(daemon.put("/job/boot/sig/KILL"));
-                assertEquals(new WaitStatus.Exited(128 + 9), daemon.awaitExit(), daemon::console);
+                assertEquals(new ExitStatus.Code(128 + 9), daemon.awaitExit(), daemon::console);
             }
         }
     }
@@ -48,7 +48,7 @@ class BootJobTest {
     @Test
     void aBootCommandThatCannotStartMakesInitExitWith127() throws Exception {
         try (Daemon daemon = Daemon.start(EXIT_WITH_BOOT_JOB.boot("/nonexistent/jinit-it-boot"))) {
-            assertEquals(new WaitStatus.Exited(127), daemon.awaitExit(), daemon::console);
+            assertEquals(new ExitStatus.Code(127), daemon.awaitExit(), daemon::console);
             assertTrue(daemon.console().contains("could not start the boot job"), daemon::console);
         }
     }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jinit.api.Signal;
 
 /**
  * A real client process, running as a real uid under {@code setpriv}, that opens many connections to the daemon
@@ -144,7 +145,7 @@ final class ConnectionHolder implements AutoCloseable {
     /** Ends the holder: the kernel closes its sockets, as it would for a client that was killed. */
     @Override
     public void close() throws Exception {
-        Processes.signal(pid, Processes.SIGKILL);
+        Processes.signal(pid, Signal.KILL);
         Processes.awaitExit(pid, Duration.ofSeconds(30));
         Files.deleteIfExists(stdout);
         Files.deleteIfExists(stderr);

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +18,7 @@ class CurlTest extends OneDaemonPerClass {
     private static final Path CURL = Path.of("/usr/bin/curl");
 
     /** What curl printed: the body, the status it read, the headers, and its own exit status. */
-    record Answer(int status, String body, String headers, WaitStatus curlExit, String stderr) {
+    record Answer(int status, String body, String headers, ExitStatus curlExit, String stderr) {
         Map<String, Object> json() {
             return Json.object(body);
         }
@@ -77,7 +77,7 @@ class CurlTest extends OneDaemonPerClass {
         assertEquals(204, deleted.status(), deleted::toString);
         Answer gone = curl("-f", "/job/curl-sleep");
         assertEquals(404, gone.status(), gone::toString);
-        assertEquals(new WaitStatus.Exited(22), gone.curlExit(), "curl -f fails on a 404");
+        assertEquals(new ExitStatus.Code(22), gone.curlExit(), "curl -f fails on a 404");
     }
 
     @Test

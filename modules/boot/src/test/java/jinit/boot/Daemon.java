@@ -2,8 +2,9 @@ package jinit.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import jinit.posix.Posix;
-import jinit.posix.WaitStatus;
 
 import java.io.File;
 import java.io.IOException;
@@ -172,7 +173,7 @@ final class Daemon implements AutoCloseable {
 
     private void awaitServing() throws Exception {
         Matcher serving = Eventually.await("the daemon to serve the API", () -> {
-            Optional<WaitStatus> ended = exit(); // read before the console, which may then have gained the line
+            Optional<ExitStatus> ended = exit(); // read before the console, which may then have gained the line
             Matcher matcher = SERVING.matcher(console());
             if (!matcher.find()) {
                 if (ended.isPresent()) throw new AssertionError("the daemon ended before serving: " + ended.get() + "\n" + console());
@@ -304,12 +305,12 @@ final class Daemon implements AutoCloseable {
 
     // ---- the end ----
 
-    Optional<WaitStatus> exit() {
+    Optional<ExitStatus> exit() {
         return Processes.exitOf(launcherPid);
     }
 
     /** Waits for the daemon (or its unshare) to end by itself. */
-    WaitStatus awaitExit() throws Exception {
+    ExitStatus awaitExit() throws Exception {
         try {
             return Processes.awaitExit(launcherPid, STOP_PATIENCE);
         } catch (TimeoutException e) {
@@ -319,7 +320,7 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Sends {@code signal} to the daemon itself and waits for it to end. */
-    WaitStatus stop(int signal) throws Exception {
+    ExitStatus stop(int signal) throws Exception {
         signalDaemon(signal);
         return awaitExit();
     }
@@ -331,15 +332,15 @@ final class Daemon implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (exit().isPresent()) return;
-        WaitStatus status = stop(Processes.SIGTERM);
-        WaitStatus expected = config.pidNamespace() ? new WaitStatus.Exited(128 + 1) : new WaitStatus.Exited(0);
+        ExitStatus status = stop(Signal.TERM);
+        ExitStatus expected = config.pidNamespace() ? new ExitStatus.Code(128 + 1) : new ExitStatus.Code(0);
         assertEquals(expected.shellStatus(), status.shellStatus(), () -> "the daemon's exit after TERM: " + status + "\n" + console());
     }
 
     /** Last resort for a daemon that would not stop: KILL (for PID 1, this ends its whole namespace). */
     private void kill() throws Exception {
-        if (pid != 0) signalDaemon(Processes.SIGKILL);
-        Processes.signal(launcherPid, Processes.SIGKILL);
+        if (pid != 0) signalDaemon(Signal.KILL);
+        Processes.signal(launcherPid, Signal.KILL);
         Processes.awaitExit(launcherPid, STOP_PATIENCE);
     }
 

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,7 +64,7 @@ class JobCredentialsTest {
 
     private static void command(String... argv) throws Exception {
         Processes.Result result = Processes.run(argv);
-        assertEquals(new WaitStatus.Exited(0), result.status(), () -> String.join(" ", argv) + ": " + result);
+        assertEquals(new ExitStatus.Code(0), result.status(), () -> String.join(" ", argv) + ": " + result);
     }
 
     /** The third field of the line for {@code name} in a passwd or group file. */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.regex.Pattern;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +25,7 @@ class OutOfMemoryTest {
             Floods.startAsNobody(daemon, "flood-a", Floods.ALTERNATE);
             Floods.startAsNobody(daemon, "flood-b", Floods.ALTERNATE);
             // A reboot(2) in a PID namespace kills its init with SIGHUP, and unshare reports that.
-            WaitStatus status = Processes.awaitExit(daemon.launcherPid(), Duration.ofSeconds(180));
+            ExitStatus status = Processes.awaitExit(daemon.launcherPid(), Duration.ofSeconds(180));
             String console = daemon.console();
             assertEquals(128 + 1, status.shellStatus(), () -> status + "\n" + console);
             assertTrue(FATAL.matcher(console).find(), console);

@@ -11,7 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,8 +26,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and unshare passes that on as its own end.
  */
 class Pid1Test {
-    private static final int SIGHUP = 1;
-    private static final int SIGINT = 2;
 
     @BeforeAll
     static void needsUnshareAndRoot() throws Exception {
@@ -50,7 +49,7 @@ class Pid1Test {
             ProcFs.Proc orphan = Eventually.await("the orphan to be init's child", daemon::children,
                     children -> children.stream().anyMatch(p -> p.cmdline().equals(List.of("/bin/sleep", "1003"))))
                     .stream().filter(p -> p.cmdline().equals(List.of("/bin/sleep", "1003"))).findFirst().orElseThrow();
-            Processes.POSIX.kill(orphan.pid(), Processes.SIGTERM);
+            Processes.POSIX.kill(orphan.pid(), Signal.TERM);
             Eventually.await("the orphan to be reaped", () -> ProcFs.exists(orphan.pid()), Predicate.isEqual(false));
 
             // Jobs work, and the API speaks of pids as the namespace sees them.
@@ -65,9 +64,9 @@ class Pid1Test {
             Eventually.await("no zombie under init", daemon::children, children -> children.stream().noneMatch(ProcFs.Proc::zombie));
             assertTrue(daemon.exit().isEmpty(), "init is still running");
 
-            WaitStatus status = daemon.stop(Processes.SIGTERM);
+            ExitStatus status = daemon.stop(Signal.TERM);
             String console = daemon.console();
-            assertEquals(128 + SIGHUP, status.shellStatus(), () -> status + "\n" + console);
+            assertEquals(128 + Signal.HUP, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder("reboot", "SIGTERM", "RESTART", console);
             assertTrue(ProcFs.proc(sleeper.pid()).filter(p -> p.cmdline().equals(List.of("/bin/sleep", "1000"))).isEmpty(),
                     "the job's process is gone");
@@ -82,12 +81,12 @@ class Pid1Test {
             String namespace = ProcFs.pidNamespace(daemon.pid()).orElseThrow();
             assertEquals("running", daemon.job("boot").get("state"));
 
-            WaitStatus status = daemon.stop(signal);
+            ExitStatus status = daemon.stop(signal);
 
             String console = daemon.console();
             assertEquals(128 + endingSignal, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder(action, name, command, console);
-            assertTrue(console.contains("boot job ended: killed by SIGTERM"), console);
+            assertTrue(console.contains("boot job ended with SIGTERM"), console);
             assertEquals(List.of(), inNamespace(namespace), "no process is left in the namespace");
         }
     }
@@ -113,9 +112,9 @@ class Pid1Test {
             assertEquals(202, accepted.status(), accepted::toString);
             assertEquals(Map.of("shutdown", "poweroff"), accepted.json());
 
-            WaitStatus status = daemon.awaitExit();
+            ExitStatus status = daemon.awaitExit();
             String console = daemon.console();
-            assertEquals(128 + SIGINT, status.shellStatus(), () -> status + "\n" + console);
+            assertEquals(128 + Signal.INT, status.shellStatus(), () -> status + "\n" + console);
             assertShutdownInOrder("power off", "POST /system/poweroff", "POWER_OFF", console);
             int kill = console.indexOf("processes remain; sending KILL");
             assertTrue(kill > console.indexOf("step 3/5") && kill < console.indexOf("step 4/5"), () -> "KILL in step 3:\n" + console);

@@ -1,5 +1,7 @@
 package jinit.boot;
 
+import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import jinit.posix.ChildExit;
 import jinit.posix.ChildExitListener;
 import jinit.posix.OpenFlags;
@@ -7,7 +9,6 @@ import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.SpawnException;
 import jinit.posix.SpawnRequest;
-import jinit.posix.WaitStatus;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +31,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class Processes implements ChildExitListener {
     static final Posix POSIX = Posix.load();
-    static final int SIGKILL = 9;
-    static final int SIGTERM = 15;
-    static final int SIGUSR2 = 12;
 
     private static final Processes INSTANCE = new Processes();
 
@@ -41,12 +39,12 @@ final class Processes implements ChildExitListener {
     }
 
     private final Object lock = new Object();
-    private final Map<Integer, CompletableFuture<WaitStatus>> children = new HashMap<>();
+    private final Map<Integer, CompletableFuture<ExitStatus>> children = new HashMap<>();
 
     private Processes() {}
 
     /** What a finished command left behind. */
-    record Result(WaitStatus status, String stdout, String stderr) {
+    record Result(ExitStatus status, String stdout, String stderr) {
         @Override
         public String toString() {
             return status + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
@@ -86,11 +84,11 @@ final class Processes implements ChildExitListener {
         Path stdout = Files.createTempFile(dir, "out-", ".txt");
         Path stderr = Files.createTempFile(dir, "err-", ".txt");
         int pid = spawn(argv, System.getenv(), stdout, stderr);
-        WaitStatus status;
+        ExitStatus status;
         try {
             status = awaitExit(pid, timeout);
         } catch (TimeoutException e) {
-            signal(pid, SIGKILL);
+            signal(pid, Signal.KILL);
             awaitExit(pid, timeout);
             throw new AssertionError(argv + " did not finish within " + timeout, e);
         }
@@ -105,7 +103,7 @@ final class Processes implements ChildExitListener {
     }
 
     /** Waits for a child of this JVM to end. */
-    static WaitStatus awaitExit(int pid, Duration timeout) throws InterruptedException, TimeoutException {
+    static ExitStatus awaitExit(int pid, Duration timeout) throws InterruptedException, TimeoutException {
         try {
             return future(pid).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -114,7 +112,7 @@ final class Processes implements ChildExitListener {
     }
 
     /** The exit of a child of this JVM, if it has ended. */
-    static Optional<WaitStatus> exitOf(int pid) {
+    static Optional<ExitStatus> exitOf(int pid) {
         return Optional.ofNullable(future(pid).getNow(null));
     }
 
@@ -130,9 +128,9 @@ final class Processes implements ChildExitListener {
         }
     }
 
-    private static CompletableFuture<WaitStatus> future(int pid) {
+    private static CompletableFuture<ExitStatus> future(int pid) {
         synchronized (INSTANCE.lock) {
-            CompletableFuture<WaitStatus> exit = INSTANCE.children.get(pid);
+            CompletableFuture<ExitStatus> exit = INSTANCE.children.get(pid);
             if (exit == null) throw new IllegalArgumentException("pid " + pid + " is not a child spawned here");
             return exit;
         }
@@ -143,13 +141,11 @@ final class Processes implements ChildExitListener {
     }
 
     @Override
-    public boolean childExited(ChildExit exit) {
+    public void childExited(ChildExit exit) {
         synchronized (lock) {
             exit.reap();
-            CompletableFuture<WaitStatus> waiting = children.get(exit.pid());
-            if (waiting == null) return false;
-            waiting.complete(exit.status());
-            return true;
+            CompletableFuture<ExitStatus> waiting = children.get(exit.pid());
+            if (waiting != null) waiting.complete(exit.status());
         }
     }
 }

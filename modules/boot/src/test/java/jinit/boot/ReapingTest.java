@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Predicate;
+import jinit.api.Signal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class ReapingTest {
         assertFalse(adopted.zombie());
         assertFalse(daemon.jobs().stream().anyMatch(job -> Integer.valueOf(orphan).equals(job.get("pid"))), "the orphan is no job");
 
-        Processes.POSIX.kill(orphan, Processes.SIGTERM);
+        Processes.POSIX.kill(orphan, Signal.TERM);
         Eventually.await("the orphan to be reaped", () -> ProcFs.exists(orphan), Predicate.isEqual(false));
         awaitNoChildren();
     }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,11 +56,12 @@ class ShutdownTest {
             assertTrue(daemon.exit().isEmpty(), "still in step 2, waiting for the lingering job");
             Files.createFile(go);
 
-            WaitStatus status = daemon.awaitExit();
+            ExitStatus status = daemon.awaitExit();
             String console = daemon.console();
-            assertEquals(new WaitStatus.Exited(0), status, console);
+            assertEquals(new ExitStatus.Code(0), status, console);
             assertTrue(console.contains("shutdown (power off) requested by POST /system/poweroff"), console);
             assertEquals(List.of(1, 2, 4, 5), steps(console), () -> "no kill(-1) when not PID 1:\n" + console);
+            assertTrue(console.matches("(?s).*step 4/5.*orphans reaped since start: \\d+ .*step 5/5.*"), console);
             assertTrue(console.indexOf("exiting with status 0") > console.indexOf("step 5/5"), console);
             List<Integer> pids = new ArrayList<>(List.of(sleeper, stubborn, lingering));
             pids.addAll(children);

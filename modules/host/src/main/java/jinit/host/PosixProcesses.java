@@ -1,6 +1,5 @@
 package jinit.host;
 
-import jinit.api.ExitStatus;
 import jinit.api.FdSpec;
 import jinit.api.JobSpec;
 import jinit.api.Stdio;
@@ -14,7 +13,6 @@ import jinit.posix.PosixException;
 import jinit.posix.SpawnException;
 import jinit.posix.SpawnRequest;
 import jinit.posix.UnknownAccountException;
-import jinit.posix.WaitStatus;
 import jinit.supervisor.LaunchException;
 import jinit.supervisor.LogRing;
 import jinit.supervisor.ProcessBackend;
@@ -49,6 +47,9 @@ public final class PosixProcesses implements ProcessBackend {
 
     private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
+    /** The read end of a pipe the child writes one of its outputs to, and the log stream it feeds. */
+    private record LogPipe(int readFd, LogRing.Stream stream) {}
+
     public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
                           Consumer<String> console) {
         this.console = console;
@@ -77,15 +78,14 @@ public final class PosixProcesses implements ProcessBackend {
     private int start(JobSpec spec, String searchPath, List<String> argv, List<String> envp, Credentials credentials,
                       List<Integer> sockets, JobOutput output) throws LaunchException {
         List<Integer> toClose = new ArrayList<>();
-        List<Integer> pipesToWatch = new ArrayList<>();
-        List<LogRing.Stream> pipeStreams = new ArrayList<>();
+        List<LogPipe> logPipes = new ArrayList<>();
         try {
             Stdio stdio = spec.stdio();
-            int stdin = stdioFd(stdio.stdin(), true, LogRing.Stream.STDOUT, toClose, pipesToWatch, pipeStreams);
-            int stdout = stdioFd(stdio.stdout(), false, LogRing.Stream.STDOUT, toClose, pipesToWatch, pipeStreams);
+            int stdin = stdioFd(stdio.stdin(), true, toClose);
+            int stdout = outputFd(stdio.stdout(), LogRing.Stream.STDOUT, toClose, logPipes);
             int stderr = stdio.stderr() instanceof Stdio.Target.SameAsStdout
                     ? (stdout == SpawnRequest.INHERIT ? 1 : stdout)
-                    : stdioFd(stdio.stderr(), false, LogRing.Stream.STDERR, toClose, pipesToWatch, pipeStreams);
+                    : outputFd(stdio.stderr(), LogRing.Stream.STDERR, toClose, logPipes);
             List<Integer> passFds = new ArrayList<>(spec.fds().size());
             int socketIndex = 0;
             for (FdSpec fd : spec.fds()) {
@@ -103,20 +103,37 @@ public final class PosixProcesses implements ProcessBackend {
             // systemd's protocol: the spawner starts the job through jinit-exec, which sets LISTEN_PID.
             if (!passFds.isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
             int pid = posix.spawner().spawn(request);
-            for (int i = 0; i < pipesToWatch.size(); i++) watch(pipesToWatch.get(i), pipeStreams.get(i), output);
-            pipesToWatch.clear();
+            for (LogPipe pipe : logPipes) watch(pipe, output);
+            logPipes.clear();
             return pid;
         } catch (SpawnException e) {
             throw new LaunchException("cannot start '" + spec.exec() + "': " + e.getMessage());
         } finally {
             for (int fd : toClose) posix.close(fd);
-            for (int fd : pipesToWatch) posix.close(fd); // spawn failed: nobody will write to these
+            for (LogPipe pipe : logPipes) posix.close(pipe.readFd()); // spawn failed: nobody will write to these
         }
     }
 
-    /** The parent's fd to hand the child for one stdio stream; what it opens is added to {@code toClose}. */
-    private int stdioFd(Stdio.Target target, boolean input, LogRing.Stream stream, List<Integer> toClose,
-                        List<Integer> pipesToWatch, List<LogRing.Stream> pipeStreams) throws LaunchException {
+    /** The parent's fd for stdout or stderr: a log pipe for the log, else as {@link #stdioFd} opens it. */
+    private int outputFd(Stdio.Target target, LogRing.Stream stream, List<Integer> toClose, List<LogPipe> logPipes)
+            throws LaunchException {
+        if (!(target instanceof Stdio.Target.Log)) return stdioFd(target, false, toClose);
+        FdPair pipe;
+        try {
+            pipe = posix.pipe();
+        } catch (PosixException e) {
+            throw new LaunchException("cannot create a log pipe: " + e.getMessage());
+        }
+        toClose.add(pipe.writeFd());
+        logPipes.add(new LogPipe(pipe.readFd(), stream));
+        return pipe.writeFd();
+    }
+
+    /**
+     * The parent's fd to hand the child for a stdio stream that is not a log pipe; what it opens is added to
+     * {@code toClose}. Logs are only for outputs ({@link #outputFd}), and 2>&1 only for stderr.
+     */
+    private int stdioFd(Stdio.Target target, boolean input, List<Integer> toClose) throws LaunchException {
         return switch (target) {
             case Stdio.Target.Null n -> SpawnRequest.DEV_NULL;
             case Stdio.Target.Inherit i -> SpawnRequest.INHERIT;
@@ -132,29 +149,18 @@ public final class PosixProcesses implements ProcessBackend {
                 toClose.add(fd);
                 yield fd;
             }
-            case Stdio.Target.Log l -> {
-                FdPair pipe;
-                try {
-                    pipe = posix.pipe();
-                } catch (PosixException e) {
-                    throw new LaunchException("cannot create a log pipe: " + e.getMessage());
-                }
-                toClose.add(pipe.writeFd());
-                pipesToWatch.add(pipe.readFd());
-                pipeStreams.add(stream);
-                yield pipe.writeFd();
-            }
+            case Stdio.Target.Log l -> throw new LaunchException("only stdout and stderr can go to the log");
             case Stdio.Target.SameAsStdout s -> throw new LaunchException("only stderr can go to stdout");
         };
     }
 
-    private void watch(int readFd, LogRing.Stream stream, JobOutput output) {
+    private void watch(LogPipe pipe, JobOutput output) {
         output.streamOpened();
         try {
-            pump.watch(readFd, new OutputPump.Sink() {
+            pump.watch(pipe.readFd(), new OutputPump.Sink() {
                 @Override
                 public void data(byte[] buffer, int offset, int length) {
-                    output.write(stream, buffer, offset, length);
+                    output.write(pipe.stream(), buffer, offset, length);
                 }
 
                 @Override
@@ -165,7 +171,7 @@ public final class PosixProcesses implements ProcessBackend {
         } catch (PosixException | RuntimeException e) {
             // The job would block once the pipe fills; closing the read end gives it EPIPE instead.
             console.accept("cannot watch a log pipe: " + e.getMessage());
-            posix.close(readFd);
+            posix.close(pipe.readFd());
             output.streamClosed();
         }
     }
@@ -251,13 +257,5 @@ public final class PosixProcesses implements ProcessBackend {
         } catch (PosixException e) {
             throw new LaunchException(e.getMessage());
         }
-    }
-
-    /** What the reaper saw, as the job model records it. */
-    public static ExitStatus exitStatus(WaitStatus status) {
-        return switch (status) {
-            case WaitStatus.Exited(int code) -> new ExitStatus.Code(code);
-            case WaitStatus.Killed(int signal, boolean coreDumped) -> new ExitStatus.Signaled(signal, coreDumped);
-        };
     }
 }

@@ -230,12 +230,11 @@ public final class JobJson {
         return fds;
     }
 
-    /** LISTEN_FDNAMES is colon-separated, so names cannot hold a colon; systemd's default is "unknown". */
+    /** A name as {@link FdSpec#isValidName} allows; without one, systemd's default "unknown". */
     private static String fdName(Object value, String where) throws SpecException {
         if (value == null) return "unknown";
-        if (!(value instanceof String name) || name.isEmpty() || name.length() > 255 || name.indexOf(':') >= 0
-                || !name.chars().allMatch(c -> c > 32 && c < 127)) {
-            throw new SpecException("field '" + where + ".name' must be 1 to 255 printable characters without ':' or spaces");
+        if (!(value instanceof String name) || !FdSpec.isValidName(name)) {
+            throw new SpecException("field '" + where + ".name' must be " + FdSpec.NAME_RULE);
         }
         return name;
     }

@@ -84,6 +84,7 @@ class JobJsonProperties {
         assertMessage("{\"exec\":\"x\",\"stdio\":{\"stdin\":\"log\"}}", "'stdio.stdin' cannot be \"log\"");
         assertMessage("{\"exec\":\"x\",\"fds\":[{\"listen\":\"http://x\"}]}", "'fds[0].listen'");
         assertMessage("{\"exec\":\"x\",\"fds\":[{\"file\":\"/f\",\"name\":\"a:b\"}]}", "'fds[0].name'");
+        assertMessage("{\"exec\":\"x\",\"fds\":[{\"file\":\"/f\",\"name\":\"a\\tb\"}]}", "'fds[0].name'");
         assertMessage("{\"exec\":\"a\\u0000b\"}", "must not contain NUL");
         assertMessage("{\"exec\":\"x\",\"envs\":{\"A=B\":\"c\"}}", "no '='");
         assertMessage("{\"exec\":\"x\",\"user\":-1}", "must not be negative");
@@ -92,6 +93,14 @@ class JobJsonProperties {
         assertMessage("{\"exec\":\"x\",\"exec\":\"y\"}", "malformed JSON");
         assertMessage("[" .repeat(100), "malformed JSON");
         assertMessage("[]", "must be a JSON object");
+    }
+
+    /** systemd's rule for fd names allows a space (its fdname_is_valid); the spawner takes what the API takes. */
+    @Test
+    void anFdNameMayHoldASpace() throws SpecException {
+        JobSpec spec = JobJson.readSpec("{\"exec\":\"x\",\"fds\":[{\"file\":\"/f\",\"name\":\"my data\"}]}"
+                .getBytes(StandardCharsets.UTF_8));
+        assertEquals("my data", spec.fds().getFirst().name());
     }
 
     /**

@@ -1,5 +1,6 @@
 package jinit.posix;
 
+import jinit.api.ExitStatus;
 import jinit.posix.ffi.LibC;
 
 /** A child that ended and is still a zombie until {@link #reap()}. */
@@ -8,10 +9,10 @@ public final class ChildExit {
 
     private final LibC libc;
     private final int pid;
-    private final WaitStatus status;
+    private final ExitStatus status;
     private boolean reaped;
 
-    ChildExit(LibC libc, int pid, WaitStatus status) {
+    ChildExit(LibC libc, int pid, ExitStatus status) {
         this.libc = libc;
         this.pid = pid;
         this.status = status;
@@ -21,7 +22,7 @@ public final class ChildExit {
         return pid;
     }
 
-    public WaitStatus status() {
+    public ExitStatus status() {
         return status;
     }
 

@@ -11,8 +11,6 @@ public interface ChildExitListener {
      *
      * <p>Because {@link Spawner#spawn} may return after its child already exited, hold the same lock
      * around {@code spawn} and the registration of its pid; this call then waits for the registration.
-     *
-     * @return true if the pid was one of yours; false counts it as an orphan
      */
-    boolean childExited(ChildExit exit);
+    void childExited(ChildExit exit);
 }

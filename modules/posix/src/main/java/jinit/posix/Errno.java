@@ -18,7 +18,6 @@ final class Errno {
     static final int ENOTDIR = 20;
     static final int EINVAL = 22;
     static final int EMFILE = 24;
-    static final int EAFNOSUPPORT = 97;
     static final int EADDRINUSE = 98;
     static final int ETIMEDOUT = 110;
 

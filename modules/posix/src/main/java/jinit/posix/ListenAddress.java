@@ -19,17 +19,12 @@ import java.util.regex.Pattern;
  * HOST is an IP address literal: IPv4 in dotted quads ({@code 127.0.0.1}, {@code 0.0.0.0} for every IPv4
  * address) or IPv6 in brackets ({@code [::1]}, {@code [::]}). Host names are refused: init starts before any
  * name service, and a name that resolves differently from boot to boot is no address to bind. PORT is 0 to
- * 65535; 0 lets the kernel pick a free port ({@link Posix#localPort} tells which).
+ * 65535; 0 lets the kernel pick a free port (getsockname(2) tells which).
  */
-public final class ListenAddress {
+final class ListenAddress {
     /** How the socket is used. */
-    public enum Protocol { TCP, UDP, UNIX }
+    enum Protocol { TCP, UDP, UNIX }
 
-    static final int AF_UNIX = 1;
-    static final int AF_INET = 2;
-    static final int AF_INET6 = 10;
-    static final int SOCK_STREAM = 1;
-    static final int SOCK_DGRAM = 2;
     // sockaddr_un: a 2-byte family, then 108 bytes of path that must hold the terminating NUL.
     static final int SUN_PATH_MAX = 107;
     private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -54,7 +49,7 @@ public final class ListenAddress {
      * Parses {@code uri}; an {@link IllegalArgumentException} names the uri and what is wrong, e.g.
      * {@code tcp://localhost:80: host names are not supported; use an IP address such as 127.0.0.1 or [::1]}.
      */
-    public static ListenAddress parse(String uri) {
+    static ListenAddress parse(String uri) {
         if (uri == null || uri.isEmpty()) {
             throw new IllegalArgumentException("empty listen address: " + FORMS);
         }
@@ -71,7 +66,7 @@ public final class ListenAddress {
         throw invalid(uri, "unknown kind of address; " + FORMS);
     }
 
-    public Protocol protocol() {
+    Protocol protocol() {
         return protocol;
     }
 
@@ -86,7 +81,7 @@ public final class ListenAddress {
     }
 
     int socketType() {
-        return protocol == Protocol.UDP ? SOCK_DGRAM : SOCK_STREAM;
+        return protocol == Protocol.UDP ? SocketConstants.SOCK_DGRAM : SocketConstants.SOCK_STREAM;
     }
 
     /** The struct sockaddr_in, sockaddr_in6 or sockaddr_un, exactly as long as bind(2) needs. */
@@ -110,8 +105,8 @@ public final class ListenAddress {
         }
         // sa_family_t is native-endian; the path ends with a NUL, which bind's length includes.
         ByteBuffer b = ByteBuffer.allocate(2 + encoded.length + 1).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_UNIX).put(encoded).put((byte) 0);
-        return new ListenAddress(uri, Protocol.UNIX, AF_UNIX, b.array(), path);
+        b.putShort((short) SocketConstants.AF_UNIX).put(encoded).put((byte) 0);
+        return new ListenAddress(uri, Protocol.UNIX, SocketConstants.AF_UNIX, b.array(), path);
     }
 
     private static ListenAddress inet(String uri, Protocol protocol, String hostPort) {
@@ -163,9 +158,9 @@ public final class ListenAddress {
         }
         // struct sockaddr_in: family (native), port and address (network byte order), 8 bytes of zero.
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_INET);
+        b.putShort((short) SocketConstants.AF_INET);
         b.order(ByteOrder.BIG_ENDIAN).putShort((short) port).put(address);
-        return new ListenAddress(uri, protocol, AF_INET, b.array(), null);
+        return new ListenAddress(uri, protocol, SocketConstants.AF_INET, b.array(), null);
     }
 
     private static ListenAddress inet6(String uri, Protocol protocol, String host, int port) {
@@ -188,10 +183,10 @@ public final class ListenAddress {
         }
         // struct sockaddr_in6: family, port (network order), flowinfo, 16-byte address, scope id.
         ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.nativeOrder());
-        b.putShort((short) AF_INET6);
+        b.putShort((short) SocketConstants.AF_INET6);
         b.order(ByteOrder.BIG_ENDIAN).putShort((short) port).putInt(0).put(address);
         b.order(ByteOrder.nativeOrder()).putInt(scopeId);
-        return new ListenAddress(uri, protocol, AF_INET6, b.array(), null);
+        return new ListenAddress(uri, protocol, SocketConstants.AF_INET6, b.array(), null);
     }
 
     private static String notALiteral(String host) {

@@ -1,17 +1,11 @@
 package jinit.posix;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Objects;
-import java.util.OptionalInt;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
@@ -26,9 +20,6 @@ public final class Posix {
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int RLIMIT_NOFILE = 7;
     private static final int F_GETFD = 1;
-    private static final int AF_INET = 2;
-    private static final int SOCK_DGRAM = 2;
-    static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
     /** listen(2)'s backlog: the kernel caps it at net.core.somaxconn (4096 since Linux 5.4). */
@@ -37,8 +28,6 @@ public final class Posix {
     static final int UNIX_SOCKET_MODE = 0666;
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
-    /** sockaddr_storage: big enough for every address family. */
-    private static final int SOCKADDR_STORAGE = 128;
     /** System property naming the jinit-exec helper; see {@link #execHelper()}. */
     public static final String EXEC_HELPER_PROPERTY = "jinit.execHelper";
     private static final long SIOCGIFFLAGS = 0x8913;
@@ -93,7 +82,7 @@ public final class Posix {
 
     private synchronized PosixSpawner spawnerThread() {
         if (spawner == null) {
-            spawner = new PosixSpawner(libc, runtime, reaper);
+            spawner = new PosixSpawner(this, reaper);
         }
         return spawner;
     }
@@ -145,47 +134,6 @@ public final class Posix {
         check(libc.dup2(from, to), "dup2", from + " -> " + to);
     }
 
-    /**
-     * Reads up to {@code length} bytes into {@code buffer[offset..]}; returns the count, 0 at end of file.
-     * Blocks this thread in native code (a virtual thread pins its carrier), so call it on a platform thread
-     * or on a non-blocking fd.
-     */
-    public int read(int fd, byte[] buffer, int offset, int length) throws PosixException {
-        // The kernel writes up to `length` bytes into jnr's copy, which is only as long as the array.
-        Objects.checkFromIndexSize(offset, length, buffer.length);
-        while (true) {
-            byte[] target = offset == 0 ? buffer : new byte[length];
-            long n = libc.read(fd, target, length);
-            if (n >= 0) {
-                if (target != buffer) {
-                    System.arraycopy(target, 0, buffer, offset, (int) n);
-                }
-                return (int) n;
-            }
-            int errno = LastError.getLastError(runtime);
-            if (errno != Errno.EINTR) {
-                throw failure("read", Integer.toString(fd), errno);
-            }
-        }
-    }
-
-    /** Writes all of {@code buffer[offset..offset+length]}, retrying short writes; blocks like {@link #read}. */
-    public void write(int fd, byte[] buffer, int offset, int length) throws PosixException {
-        Objects.checkFromIndexSize(offset, length, buffer.length);
-        byte[] rest = Arrays.copyOfRange(buffer, offset, offset + length);
-        while (rest.length > 0) {
-            long n = libc.write(fd, rest, rest.length);
-            if (n >= 0) {
-                rest = Arrays.copyOfRange(rest, (int) n, rest.length);
-            } else {
-                int errno = LastError.getLastError(runtime);
-                if (errno != Errno.EINTR) {
-                    throw failure("write", Integer.toString(fd), errno);
-                }
-            }
-        }
-    }
-
     /** mount(2); {@code source}, {@code fstype} and {@code data} may be null. Flags from {@link MountFlags}. */
     public void mount(String source, String target, String fstype, long flags, String data) throws PosixException {
         check(libc.mount(source, target, fstype, flags, data), "mount", target);
@@ -199,7 +147,7 @@ public final class Posix {
         }
         byte[] ifreq = new byte[IFREQ_SIZE];
         System.arraycopy(encoded, 0, ifreq, 0, encoded.length);
-        int socket = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int socket = libc.socket(SocketConstants.AF_INET, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, 0);
         check(socket, "socket", "AF_INET");
         try {
             check(libc.ioctl(socket, SIOCGIFFLAGS, ifreq), "ioctl", "SIOCGIFFLAGS " + name);
@@ -218,54 +166,37 @@ public final class Posix {
      * Opens a socket for a job to inherit, as described by {@link ListenAddress}, and returns its fd. It is
      * close-on-exec here like every fd init opens; the spawner's dup2 into the child clears that on the copy.
      *
+     * <p>{@code uid} and {@code gid} own it in the kernel's eyes (its inode, sock_diag, /proc/net/tcp), as a
+     * socket the job had made itself would be: a job handed a socket init made as root could otherwise turn it
+     * into a client that speaks to init's API as root. The bind still runs as root, so the admin's choice of a
+     * privileged port or socket path works.
+     *
      * <ul>
      *   <li>TCP: SO_REUSEADDR (a restarted init can bind again while old connections linger in TIME_WAIT),
      *       then listen with a backlog of {@value #LISTEN_BACKLOG}. While no job accepts, connections queue
      *       up to that backlog instead of being refused; that is what lets a job restart unnoticed.
      *   <li>UDP: bound only.
      *   <li>unix: a socket file left at PATH by an earlier run is removed first (a file of any other kind is
-     *       left alone, and that is an error), then bind, mode {@code 0666} (systemd's default; the socket is
-     *       owned by root, and only the job decides whom it serves), and listen as for TCP. The directory must
-     *       exist.
+     *       left alone, and that is an error), then bind, mode {@code 0666} (systemd's default; the socket
+     *       file is owned by root, and only the job decides whom it serves), and listen as for TCP. The
+     *       directory must exist.
      *   <li>An IPv6 wildcard {@code [::]} follows the kernel's net.ipv6.bindv6only (0 by default: it takes
      *       IPv4 connections too), as systemd's BindIPv6Only=default does.
      * </ul>
      * Errors read like {@code listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)}; a malformed
      * uri gives EINVAL with the reason from {@link ListenAddress#parse}.
      */
-    public int listen(String uri) throws PosixException {
-        ListenAddress address;
-        try {
-            address = ListenAddress.parse(uri);
-        } catch (IllegalArgumentException e) {
-            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
-        }
-        return listen(address);
-    }
-
-    /** {@link #listen(String)} for an address already parsed. */
-    public int listen(ListenAddress address) throws PosixException {
-        int fd = libc.socket(address.family(), address.socketType() | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            throw listenFailure("socket", address, LastError.getLastError(runtime));
-        }
-        return bindAndListen(fd, address);
-    }
-
-    /**
-     * {@link #listen(String)} for a socket that {@code uid} and {@code gid} own in the kernel's eyes (its
-     * inode, sock_diag, /proc/net/tcp), as a socket the job had made itself would be: a job handed a socket
-     * init made as root could otherwise turn it into a client that speaks to init's API as root. The bind
-     * still runs as root, so the admin's choice of a privileged port or socket path works.
-     */
     public int listenAs(String uri, int uid, int gid) throws PosixException {
         ListenAddress address;
         try {
             address = ListenAddress.parse(uri);
         } catch (IllegalArgumentException e) {
-            throw new PosixException("listen", Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
+            throw new PosixException(Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
         }
-        return uid == 0 && gid == 0 ? listen(address) : spawnerThread().listenAs(this, address, uid, gid);
+        if (uid != 0 || gid != 0) return spawnerThread().listenAs(address, uid, gid);
+        int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
+        if (fd < 0) throw listenFailure(address, LastError.getLastError(runtime));
+        return bindAndListen(fd, address);
     }
 
     /** Takes over {@code fd}: bound and listening, or closed when a step fails. */
@@ -273,18 +204,18 @@ public final class Posix {
         try {
             if (address.protocol() == ListenAddress.Protocol.TCP) {
                 int[] on = {1};
-                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), "setsockopt", address);
+                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), address);
             }
             if (address.path() != null) {
                 removeStaleSocket(address);
             }
             byte[] sockaddr = address.sockaddr();
-            listenStep(libc.bind(fd, sockaddr, sockaddr.length), "bind", address);
+            listenStep(libc.bind(fd, sockaddr, sockaddr.length), address);
             if (address.path() != null) {
-                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), "chmod", address);
+                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), address);
             }
             if (address.protocol() != ListenAddress.Protocol.UDP) {
-                listenStep(libc.listen(fd, LISTEN_BACKLOG), "listen", address);
+                listenStep(libc.listen(fd, LISTEN_BACKLOG), address);
             }
             return fd;
         } catch (PosixException e) {
@@ -293,37 +224,12 @@ public final class Posix {
         }
     }
 
-    /**
-     * The uid owning the TCP socket whose local end is {@code local} and remote end {@code remote}, by one
-     * netlink sock_diag lookup; empty when no such socket exists (any more). Throws when this kernel has no
-     * sock_diag for TCP (INET_DIAG not built in or not loaded).
-     */
-    OptionalInt tcpSocketOwner(InetSocketAddress local, InetSocketAddress remote) throws PosixException {
-        return socketOwners.owner(local, remote);
-    }
-
     /** Caller identity for the API: probed once, on first use, for whether this kernel has sock_diag. */
     public synchronized PeerUids peerUids() {
         if (peerUids == null) {
             peerUids = PeerUids.probe(socketOwners);
         }
         return peerUids;
-    }
-
-    /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */
-    public int localPort(int socketFd) throws PosixException {
-        byte[] sockaddr = new byte[SOCKADDR_STORAGE];
-        int[] length = {sockaddr.length};
-        check(libc.getsockname(socketFd, sockaddr, length), "getsockname", Integer.toString(socketFd));
-        ByteBuffer b = ByteBuffer.wrap(sockaddr).order(ByteOrder.nativeOrder());
-        int family = b.getShort(0);
-        if (family != ListenAddress.AF_INET && family != ListenAddress.AF_INET6) {
-            throw new PosixException("getsockname", Errno.EAFNOSUPPORT, Errno.message("getsockname",
-                    Integer.toString(socketFd), "not an IPv4 or IPv6 socket (family " + family + ")",
-                    Errno.EAFNOSUPPORT));
-        }
-        // sin_port and sin6_port sit at the same offset, in network byte order.
-        return b.order(ByteOrder.BIG_ENDIAN).getShort(2) & 0xffff;
     }
 
     /**
@@ -383,15 +289,6 @@ public final class Posix {
         return result;
     }
 
-    /** setsid(2): returns the new session id, or -1 if this process already leads a process group. */
-    public int setsid() {
-        return libc.setsid();
-    }
-
-    public String strerror(int errno) {
-        return libc.strerror(errno);
-    }
-
     LibC libc() {
         return libc;
     }
@@ -417,27 +314,27 @@ public final class Posix {
             return; // bind will say what is wrong with the path
         }
         if ((mode & S_IFMT) != S_IFSOCK) {
-            throw new PosixException("bind", Errno.EEXIST, Errno.message("listen", address.toString(),
+            throw new PosixException(Errno.EEXIST, Errno.message("listen", address.toString(),
                     "File exists and is not a socket, so it was left alone", Errno.EEXIST));
         }
         if (libc.unlink(address.path()) < 0 && LastError.getLastError(runtime) != Errno.ENOENT) {
-            throw listenFailure("unlink", address, LastError.getLastError(runtime));
+            throw listenFailure(address, LastError.getLastError(runtime));
         }
     }
 
-    private void listenStep(int result, String syscall, ListenAddress address) throws PosixException {
+    private void listenStep(int result, ListenAddress address) throws PosixException {
         if (result < 0) {
-            throw listenFailure(syscall, address, LastError.getLastError(runtime));
+            throw listenFailure(address, LastError.getLastError(runtime));
         }
     }
 
     /** "listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)", whichever step failed. */
-    PosixException listenFailure(String syscall, ListenAddress address, int errno) {
-        return new PosixException(syscall, errno,
+    PosixException listenFailure(ListenAddress address, int errno) {
+        return new PosixException(errno,
                 Errno.message("listen", address.toString(), libc.strerror(errno), errno));
     }
 
     PosixException failure(String call, String subject, int errno) {
-        return new PosixException(call, errno, Errno.message(call, subject, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message(call, subject, libc.strerror(errno), errno));
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.LockSupport;
+import jinit.api.Signal;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.Memory;
@@ -33,8 +34,6 @@ final class PosixSpawner implements Spawner {
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
-    private static final int SIGKILL = 9;
-    private static final int SIGSTOP = 19;
     private static final int SIGSET_SIZE = 128;
     private static final byte[] DEV_NULL = "/dev/null\0".getBytes(StandardCharsets.US_ASCII);
     private static final short POLLIN = 0x1;
@@ -46,6 +45,7 @@ final class PosixSpawner implements Spawner {
     /** At most 11 bytes a gid with its comma: 10,000 stay well inside one argument's 128 KiB. */
     private static final int GROUPS_PER_ARGUMENT = 10_000;
 
+    private final Posix posix;
     private final LibC libc;
     private final Runtime runtime;
     private final WaitidReaper reaper;
@@ -62,9 +62,10 @@ final class PosixSpawner implements Spawner {
     private Path helper;
     private String broken;
 
-    PosixSpawner(LibC libc, Runtime runtime, WaitidReaper reaper) {
-        this.libc = libc;
-        this.runtime = runtime;
+    PosixSpawner(Posix posix, WaitidReaper reaper) {
+        this.posix = posix;
+        this.libc = posix.libc();
+        this.runtime = posix.runtime();
         this.reaper = reaper;
         this.fileActions = Memory.allocateDirect(runtime, 256, true);
         this.attr = Memory.allocateDirect(runtime, 512, true);
@@ -84,7 +85,7 @@ final class PosixSpawner implements Spawner {
         Pointer defaults = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
         // Bit (sig - 1) of the first word; written directly because glibc's sigaddset refuses its
         // internal signals 32 and 33, which the child would otherwise keep ignored across exec.
-        defaults.putLong(0, ~(1L << (SIGKILL - 1) | 1L << (SIGSTOP - 1)));
+        defaults.putLong(0, ~(1L << (Signal.KILL - 1) | 1L << (Signal.STOP - 1)));
         libc.posix_spawnattr_init(attr.address());
         // The JVM blocks signals such as SIGQUIT on its threads; a child must not inherit that.
         libc.posix_spawnattr_setsigmask(attr.address(), emptyMask.address());
@@ -100,10 +101,10 @@ final class PosixSpawner implements Spawner {
     }
 
     /**
-     * {@link Posix#listen(ListenAddress)} for a socket that {@code uid} and {@code gid} own: the kernel's
+     * {@link Posix#listenAs}'s socket for {@code uid} and {@code gid}, which own it: the kernel's
      * sock_diag and /proc/net/tcp name that uid, so a job handed it can never make it speak for root.
      */
-    int listenAs(Posix posix, ListenAddress address, int uid, int gid) throws PosixException {
+    int listenAs(ListenAddress address, int uid, int gid) throws PosixException {
         return onSpawnerThread(() -> {
             requireIntact();
             int fd;
@@ -112,14 +113,14 @@ final class PosixSpawner implements Spawner {
             try {
                 // setfsuid reports nothing but the old value; asking with an invalid id reads the current one.
                 if (libc.setfsuid(-1) != uid || libc.setfsgid(-1) != gid) {
-                    throw new PosixException("setfsuid", Errno.EPERM, Errno.message("listen", address.toString(),
+                    throw new PosixException(Errno.EPERM, Errno.message("listen", address.toString(),
                             "could not take the owner's fsuid " + uid + " and fsgid " + gid, Errno.EPERM));
                 }
-                fd = libc.socket(address.family(), address.socketType() | Posix.SOCK_CLOEXEC, 0);
+                fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
             } finally {
                 restoreFsIds();
             }
-            if (fd < 0) throw posix.listenFailure("socket", address, LastError.getLastError(runtime));
+            if (fd < 0) throw posix.listenFailure(address, LastError.getLastError(runtime));
             return posix.bindAndListen(fd, address);
         });
     }
@@ -201,7 +202,7 @@ final class PosixSpawner implements Spawner {
         Path helperPath = helper();
         FdPair pipe;
         try {
-            pipe = pipe2();
+            pipe = posix.pipe();
         } catch (PosixException e) {
             throw new SpawnException(e.errno(), e.getMessage());
         }
@@ -224,7 +225,7 @@ final class PosixSpawner implements Spawner {
         try {
             HelperReport outcome = awaitReport(pipe.readFd());
             if (outcome == null) {
-                libc.kill(pid, SIGKILL); // reaped as an orphan; the job never started
+                libc.kill(pid, Signal.KILL); // reaped as an orphan; the job never started
                 throw new SpawnException(Errno.ETIMEDOUT, "jinit-exec did not report within " + REPORT_TIMEOUT_MS
                         + " ms (a hung filesystem on the way to " + request.path() + "?); it was killed");
             }
@@ -283,15 +284,6 @@ final class PosixSpawner implements Spawner {
     private Path helper() throws SpawnException {
         if (helper == null) helper = Posix.execHelper();
         return helper;
-    }
-
-    private FdPair pipe2() throws PosixException {
-        int[] fds = new int[2];
-        if (libc.pipe2(fds, OpenFlags.O_CLOEXEC) < 0) {
-            int errno = LastError.getLastError(runtime);
-            throw new PosixException("pipe2", errno, Errno.message("pipe2", null, libc.strerror(errno), errno));
-        }
-        return new FdPair(fds[0], fds[1]);
     }
 
     private int startedPid() {

@@ -14,7 +14,4 @@ public interface Reaper {
 
     /** Wakes the reaper while it idles without children; {@link Spawner#spawn} already calls this. */
     void childrenMayExist();
-
-    /** How many reaped children the listener did not claim. */
-    long orphansReaped();
 }

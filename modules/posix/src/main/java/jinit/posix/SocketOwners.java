@@ -19,9 +19,6 @@ import java.util.OptionalInt;
  * connection hash table, whose size grows with the machine's memory: 5 ms a read on a 24 GB host.
  */
 final class SocketOwners {
-    private static final int AF_NETLINK = 16;
-    private static final int SOCK_DGRAM = 2;
-    private static final int SOCK_CLOEXEC = OpenFlags.O_CLOEXEC;
     private static final int NETLINK_SOCK_DIAG = 4;
     private static final short SOCK_DIAG_BY_FAMILY = 20;
     private static final short NLMSG_ERROR = 2;
@@ -62,7 +59,7 @@ final class SocketOwners {
         boolean v4 = localAddress instanceof Inet4Address && remoteAddress instanceof Inet4Address;
         ByteBuffer request = ByteBuffer.allocate(REQUEST).order(ByteOrder.nativeOrder());
         request.putInt(REQUEST).putShort(SOCK_DIAG_BY_FAMILY).putShort(NLM_F_REQUEST).putInt(1).putInt(0);
-        request.put((byte) (v4 ? ListenAddress.AF_INET : ListenAddress.AF_INET6)).put(IPPROTO_TCP).put((byte) 0).put((byte) 0);
+        request.put((byte) (v4 ? SocketConstants.AF_INET : SocketConstants.AF_INET6)).put(IPPROTO_TCP).put((byte) 0).put((byte) 0);
         request.putInt(-1); // every TCP state
         request.order(ByteOrder.BIG_ENDIAN).putShort((short) local.getPort()).putShort((short) remote.getPort());
         request.put(addressBytes(localAddress, v4)).put(addressBytes(remoteAddress, v4));
@@ -74,7 +71,7 @@ final class SocketOwners {
         boolean answered = false;
         try {
             byte[] kernel = new byte[12]; // sockaddr_nl: family, pad, pid 0 (the kernel), groups 0
-            ByteBuffer.wrap(kernel).order(ByteOrder.nativeOrder()).putShort((short) AF_NETLINK);
+            ByteBuffer.wrap(kernel).order(ByteOrder.nativeOrder()).putShort((short) SocketConstants.AF_NETLINK);
             if (libc.sendto(fd, request.array(), REQUEST, 0, kernel, kernel.length) < 0) {
                 throw failure("sendto", LastError.getLastError(runtime));
             }
@@ -110,14 +107,14 @@ final class SocketOwners {
             if (!filled) {
                 filled = true;
                 for (int i = 1; i < KEPT_SOCKETS; i++) {
-                    int spare = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+                    int spare = libc.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
                     if (spare >= 0) idleSockets.addFirst(spare);
                 }
             }
             Integer idle = idleSockets.pollFirst();
             if (idle != null) return idle;
         }
-        return libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        return libc.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     }
 
     /** Keeps {@code fd} for the next lookup if there is room; false if the caller must close it. */
@@ -144,6 +141,6 @@ final class SocketOwners {
     }
 
     private PosixException failure(String step, int errno) {
-        return new PosixException("sock_diag", errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
     }
 }

@@ -3,6 +3,7 @@ package jinit.posix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import jinit.api.FdSpec;
 
 /**
  * Everything needed to start one process; nothing is taken implicitly from the JVM except what the
@@ -97,8 +98,7 @@ public record SpawnRequest(
      * can know that pid: posix_spawn reports it after the exec, and jinit neither forks in the JVM nor relies
      * on a shell. Any LISTEN_PID, LISTEN_FDS or LISTEN_FDNAMES in {@link #envp()} is replaced.
      *
-     * @param fdNames one name per passed fd, as systemd's FileDescriptorName=: 1 to 255 printable ASCII
-     *                characters other than ':'
+     * @param fdNames one name per passed fd, each as {@link FdSpec#isValidName} allows
      */
     public SpawnRequest socketActivated(List<String> fdNames) {
         if (passFds.isEmpty()) {
@@ -116,11 +116,8 @@ public record SpawnRequest(
     }
 
     private static void requireFdName(String name) {
-        boolean valid = !name.isEmpty() && name.length() <= 255
-                && name.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != ':');
-        if (!valid) {
-            throw new IllegalArgumentException(
-                    "fd name must be 1 to 255 printable ASCII characters other than ':': \"" + name + "\"");
+        if (!FdSpec.isValidName(name)) {
+            throw new IllegalArgumentException("fd name must be " + FdSpec.NAME_RULE + ": \"" + name + "\"");
         }
     }
 

@@ -1,8 +1,8 @@
 package jinit.posix;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import jinit.api.ExitStatus;
 import jinit.posix.ffi.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.Memory;
@@ -27,7 +27,6 @@ final class WaitidReaper implements Reaper {
 
     private final LibC libc;
     private final Runtime runtime;
-    private final LongAdder orphans = new LongAdder();
     private volatile Thread thread;
 
     WaitidReaper(LibC libc, Runtime runtime) {
@@ -52,11 +51,6 @@ final class WaitidReaper implements Reaper {
             // The permit outlives a wake-up that comes before the reaper parks, so none is lost.
             LockSupport.unpark(t);
         }
-    }
-
-    @Override
-    public long orphansReaped() {
-        return orphans.sum();
     }
 
     private void run(ChildExitListener listener, Pointer siginfo) {
@@ -92,23 +86,19 @@ final class WaitidReaper implements Reaper {
         }
         int status = siginfo.getInt(SI_STATUS);
         ChildExit exit = new ChildExit(libc, pid, switch (siginfo.getInt(SI_CODE)) {
-            case CLD_EXITED -> new WaitStatus.Exited(status);
-            case CLD_KILLED -> new WaitStatus.Killed(status, false);
-            case CLD_DUMPED -> new WaitStatus.Killed(status, true);
+            case CLD_EXITED -> new ExitStatus.Code(status);
+            case CLD_KILLED -> new ExitStatus.Signaled(status, false);
+            case CLD_DUMPED -> new ExitStatus.Signaled(status, true);
             default -> throw new IllegalStateException("waitid reported si_code "
                     + siginfo.getInt(SI_CODE) + " for pid " + pid + " without WSTOPPED or WCONTINUED");
         });
-        boolean claimed = false;
         try {
-            claimed = listener.childExited(exit);
+            listener.childExited(exit);
         } catch (Throwable t) {
             System.err.println("jinit-reaper: listener failed for " + exit + ": " + t);
             t.printStackTrace();
         } finally {
             exit.reap();
-        }
-        if (!claimed) {
-            orphans.increment();
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import jinit.api.ExitStatus;
 
 /**
  * The tests' stand-in for the supervisor: the one listener of the JVM's one reaper. Spawning and
@@ -24,7 +25,7 @@ final class Children implements ChildExitListener {
     }
 
     private final Object lock = new Object();
-    private final Map<Integer, CompletableFuture<WaitStatus>> running = new HashMap<>();
+    private final Map<Integer, CompletableFuture<ExitStatus>> running = new HashMap<>();
     private final List<Integer> unclaimed = new ArrayList<>();
 
     private Children() {}
@@ -42,8 +43,8 @@ final class Children implements ChildExitListener {
         return spawn(SpawnRequest.of(argv[0], List.of(argv)));
     }
 
-    static WaitStatus awaitExit(int pid) throws Exception {
-        CompletableFuture<WaitStatus> exit;
+    static ExitStatus awaitExit(int pid) throws Exception {
+        CompletableFuture<ExitStatus> exit;
         synchronized (INSTANCE.lock) {
             exit = INSTANCE.running.get(pid);
         }
@@ -72,16 +73,15 @@ final class Children implements ChildExitListener {
     }
 
     @Override
-    public boolean childExited(ChildExit exit) {
+    public void childExited(ChildExit exit) {
         synchronized (lock) {
             exit.reap();
-            CompletableFuture<WaitStatus> waiting = running.get(exit.pid());
+            CompletableFuture<ExitStatus> waiting = running.get(exit.pid());
             if (waiting == null || waiting.isDone()) {
                 unclaimed.add(exit.pid());
-                return false;
+            } else {
+                waiting.complete(exit.status());
             }
-            waiting.complete(exit.status());
-            return true;
         }
     }
 

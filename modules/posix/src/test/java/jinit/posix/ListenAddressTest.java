@@ -37,8 +37,8 @@ class ListenAddressTest {
         ListenAddress a = ListenAddress.parse("tcp://127.0.0.1:80");
         assertEquals(ListenAddress.Protocol.TCP, a.protocol());
         assertEquals("tcp://127.0.0.1:80", a.toString());
-        assertEquals(ListenAddress.AF_INET, a.family());
-        assertEquals(ListenAddress.SOCK_STREAM, a.socketType());
+        assertEquals(SocketConstants.AF_INET, a.family());
+        assertEquals(SocketConstants.SOCK_STREAM, a.socketType());
         assertArrayEquals(concat(family(2), new byte[] {0, 80, 127, 0, 0, 1}, new byte[8]), a.sockaddr());
         assertNull(a.path());
     }
@@ -47,7 +47,7 @@ class ListenAddressTest {
     void udpOnIpv6IsASockaddrIn6() {
         ListenAddress a = ListenAddress.parse("udp://[::1]:443");
         assertEquals(ListenAddress.Protocol.UDP, a.protocol());
-        assertEquals(ListenAddress.SOCK_DGRAM, a.socketType());
+        assertEquals(SocketConstants.SOCK_DGRAM, a.socketType());
         byte[] loopback = new byte[16];
         loopback[15] = 1;
         // port 443 = 0x01bb in network order, flowinfo 0, address, scope id 0
@@ -70,7 +70,7 @@ class ListenAddressTest {
     void unixIsASockaddrUnWithItsNul() {
         ListenAddress a = ListenAddress.parse("unix:/run/a.sock");
         assertEquals(ListenAddress.Protocol.UNIX, a.protocol());
-        assertEquals(ListenAddress.SOCK_STREAM, a.socketType());
+        assertEquals(SocketConstants.SOCK_STREAM, a.socketType());
         assertEquals("/run/a.sock", a.path());
         assertArrayEquals(concat(family(1), "/run/a.sock".getBytes(), new byte[1]), a.sockaddr());
         String longest = "/" + "x".repeat(ListenAddress.SUN_PATH_MAX - 1);

@@ -41,9 +41,9 @@ class ListenTest {
 
     @Test
     void tcpOnIpv4LoopbackAcceptsConnections() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
         try {
-            int port = POSIX.localPort(fd);
+            int port = Fds.localPort(fd);
             assertNotEquals(0, port);
             // Nobody accepts: the kernel completes the handshake into the backlog all the same.
             assertConnects(InetAddress.getByName("127.0.0.1"), port);
@@ -55,9 +55,9 @@ class ListenTest {
 
     @Test
     void tcpOnIpv6LoopbackAcceptsConnections() throws Exception {
-        int fd = POSIX.listen("tcp://[::1]:0");
+        int fd = POSIX.listenAs("tcp://[::1]:0", 0, 0);
         try {
-            assertConnects(InetAddress.getByName("::1"), POSIX.localPort(fd));
+            assertConnects(InetAddress.getByName("::1"), Fds.localPort(fd));
         } finally {
             POSIX.close(fd);
         }
@@ -65,8 +65,8 @@ class ListenTest {
 
     @Test
     void udpIsBoundAndReceivesADatagram() throws Exception {
-        int fd = POSIX.listen("udp://127.0.0.1:0");
-        int port = POSIX.localPort(fd);
+        int fd = POSIX.listenAs("udp://127.0.0.1:0", 0, 0);
+        int port = Fds.localPort(fd);
         byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
         try (DatagramSocket sender = new DatagramSocket();
                 OutputPump pump = OutputPump.start(POSIX)) {
@@ -85,7 +85,7 @@ class ListenTest {
     @Test
     void unixSocketIsConnectableByAnyone(@TempDir Path dir) throws Exception {
         Path path = dir.resolve("app.sock");
-        int fd = POSIX.listen("unix:" + path);
+        int fd = POSIX.listenAs("unix:" + path, 0, 0);
         try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             assertTrue(client.isConnected());
             assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
@@ -94,7 +94,7 @@ class ListenTest {
         }
         // The socket file outlives the socket; the next listen replaces it.
         assertTrue(Files.exists(path));
-        int again = POSIX.listen("unix:" + path);
+        int again = POSIX.listenAs("unix:" + path, 0, 0);
         try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             assertTrue(client.isConnected());
         } finally {
@@ -105,7 +105,7 @@ class ListenTest {
     @Test
     void aFileThatIsNotASocketIsLeftAlone(@TempDir Path dir) throws Exception {
         Path path = Files.writeString(dir.resolve("data"), "keep me");
-        PosixException e = assertThrows(PosixException.class, () -> POSIX.listen("unix:" + path));
+        PosixException e = assertThrows(PosixException.class, () -> POSIX.listenAs("unix:" + path, 0, 0));
         assertEquals("listen unix:" + path + ": File exists and is not a socket, so it was left alone (EEXIST)",
                 e.getMessage());
         assertEquals("keep me", Files.readString(path));
@@ -113,14 +113,13 @@ class ListenTest {
 
     @Test
     void aPortInUseIsNamedWithItsErrno() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
-        String uri = "tcp://127.0.0.1:" + POSIX.localPort(fd);
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
+        String uri = "tcp://127.0.0.1:" + Fds.localPort(fd);
         long fdsBefore = openFdCount();
         try {
-            PosixException e = assertThrows(PosixException.class, () -> POSIX.listen(uri));
+            PosixException e = assertThrows(PosixException.class, () -> POSIX.listenAs(uri, 0, 0));
             assertEquals("listen " + uri + ": Address already in use (EADDRINUSE)", e.getMessage());
             assertEquals(Errno.EADDRINUSE, e.errno());
-            assertEquals("bind", e.syscall());
             assertEquals(fdsBefore, openFdCount(), "the failed socket is closed");
         } finally {
             POSIX.close(fd);
@@ -129,20 +128,9 @@ class ListenTest {
 
     @Test
     void aMalformedUriIsEinval() {
-        PosixException e = assertThrows(PosixException.class, () -> POSIX.listen("tcp://localhost:80"));
+        PosixException e = assertThrows(PosixException.class, () -> POSIX.listenAs("tcp://localhost:80", 0, 0));
         assertEquals(Errno.EINVAL, e.errno());
         assertEquals("listen tcp://localhost:80: host names are not supported; use an IP address such as "
                 + "127.0.0.1, 0.0.0.0 or [::1] (EINVAL)", e.getMessage());
-    }
-
-    @Test
-    void localPortOfAUnixSocketIsRefused(@TempDir Path dir) throws Exception {
-        int fd = POSIX.listen("unix:" + dir.resolve("s"));
-        try {
-            PosixException e = assertThrows(PosixException.class, () -> POSIX.localPort(fd));
-            assertEquals("getsockname " + fd + ": not an IPv4 or IPv6 socket (family 1) (EAFNOSUPPORT)", e.getMessage());
-        } finally {
-            POSIX.close(fd);
-        }
     }
 }

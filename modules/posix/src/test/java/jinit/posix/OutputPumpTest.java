@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,7 +108,7 @@ class OutputPumpTest {
             pump.watch(child[1], sink);
             assertArrayEquals(expected, sink.await());
             // cat could only finish because the pump kept draining: 1 MiB is 16 pipe buffers.
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(child[0]));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(child[0]));
             sink.assertClosedOnceAfterAllData();
             assertTrue(sink.chunks >= expected.length / OutputPump.BUFFER_SIZE, "chunks " + sink.chunks);
             assertEquals(1, sink.threads.size());
@@ -153,7 +154,7 @@ class OutputPumpTest {
                 String expected = IntStream.rangeClosed(first, first + 19_999)
                         .mapToObj(n -> n + "\n").collect(Collectors.joining());
                 assertEquals(expected, new String(sinks.get(i).await(), StandardCharsets.US_ASCII), "child " + i);
-                assertEquals(new WaitStatus.Exited(0), Children.awaitExit(spawned.get(i)[0]));
+                assertEquals(new ExitStatus.Code(0), Children.awaitExit(spawned.get(i)[0]));
             }
             assertTrue(threadCount() <= baseline + slack, "threads grew from " + baseline + " to " + threadCount());
             pump.close(); // joins the thread: every callback has happened
@@ -171,7 +172,7 @@ class OutputPumpTest {
             Recorder sink = new Recorder();
             pump.watch(child[1], sink);
             assertEquals(0, sink.await().length);
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(child[0]));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(child[0]));
             pump.close();
             sink.assertClosedOnceAfterAllData();
             assertEquals(0, sink.chunks);
@@ -202,8 +203,8 @@ class OutputPumpTest {
             Recorder good = new Recorder();
             pump.watch(second[1], good);
             assertEquals("still here\n", new String(good.await(), StandardCharsets.US_ASCII));
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(first[0]));
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(second[0]));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(first[0]));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(second[0]));
         }
     }
 
@@ -214,7 +215,7 @@ class OutputPumpTest {
         OutputPump pump = OutputPump.start(POSIX);
         pump.watch(pipe.readFd(), sink);
         byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-        POSIX.write(pipe.writeFd(), hello, 0, hello.length);
+        Fds.write(pipe.writeFd(), hello);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (sink.bytes.size() < hello.length && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -223,7 +224,7 @@ class OutputPumpTest {
         assertArrayEquals(hello, sink.await());
         sink.assertClosedOnceAfterAllData();
         // Our write end now has no reader.
-        PosixException e = assertThrows(PosixException.class, () -> POSIX.write(pipe.writeFd(), hello, 0, 1));
+        PosixException e = assertThrows(PosixException.class, () -> Fds.write(pipe.writeFd(), hello));
         assertEquals(EPIPE, e.errno());
         POSIX.close(pipe.writeFd());
         pump.close(); // idempotent

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +30,6 @@ class PosixTest {
         // pid_max is at most 2^22, so this pid cannot exist.
         PosixException e = assertThrows(PosixException.class, () -> POSIX.kill(99_999_999, 0));
         assertEquals(3, e.errno());
-        assertEquals("kill", e.syscall());
         assertEquals("kill 99999999: No such process (ESRCH)", e.getMessage());
     }
 
@@ -47,8 +47,7 @@ class PosixTest {
         String file = dir.resolve("log").toString();
         for (String line : List.of("one\n", "two\n")) {
             int fd = POSIX.open(file, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_APPEND, 0644);
-            byte[] bytes = line.getBytes();
-            POSIX.write(fd, bytes, 0, bytes.length);
+            Fds.write(fd, line.getBytes());
             POSIX.close(fd);
         }
         assertEquals("one\ntwo\n", Files.readString(Path.of(file)));
@@ -66,25 +65,12 @@ class PosixTest {
         int fd = POSIX.open("/dev/null", OpenFlags.O_RDONLY, 0);
         POSIX.dup2(pipe.writeFd(), fd);
         assertEquals(ProcFs.ownFdTarget(pipe.writeFd()), ProcFs.ownFdTarget(fd));
-        byte[] hi = "hi".getBytes();
-        POSIX.write(fd, hi, 0, 2);
+        Fds.write(fd, "hi".getBytes());
         byte[] buffer = new byte[8];
-        assertEquals(1, POSIX.read(pipe.readFd(), buffer, 3, 1));
-        assertEquals('h', buffer[3]);
+        assertEquals(2, Fds.read(pipe.readFd(), buffer));
+        assertEquals("hi", new String(buffer, 0, 2));
         for (int f : new int[] {fd, pipe.readFd(), pipe.writeFd()}) {
             POSIX.close(f);
-        }
-    }
-
-    @Test
-    void readAndWriteRejectRangesOutsideTheArray() throws Exception {
-        FdPair pipe = POSIX.pipe();
-        try {
-            assertThrows(IndexOutOfBoundsException.class, () -> POSIX.read(pipe.readFd(), new byte[4], 0, 5));
-            assertThrows(IndexOutOfBoundsException.class, () -> POSIX.write(pipe.writeFd(), new byte[4], 2, 3));
-        } finally {
-            POSIX.close(pipe.readFd());
-            POSIX.close(pipe.writeFd());
         }
     }
 
@@ -121,7 +107,6 @@ class PosixTest {
     @Test
     void interfaceUpOfAMissingInterfaceNamesIt() {
         PosixException e = assertThrows(PosixException.class, () -> POSIX.interfaceUp("nosuchif0"));
-        assertEquals("ioctl", e.syscall());
         assertEquals("ioctl SIOCGIFFLAGS nosuchif0: No such device (ENODEV)", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> POSIX.interfaceUp("a-name-longer-than-15"));
     }
@@ -145,33 +130,28 @@ class PosixTest {
             assertTrue(line.contains("nosuid") && line.contains("nodev") && line.contains(" tmpfs jinit-test "), line);
         } finally {
             int pid = Children.spawn("/bin/umount", target);
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
         }
     }
 
     @Test
-    void orphansOfASubreaperAreReapedAndCounted() throws Exception {
+    void orphansOfASubreaperAreReportedAndReaped() throws Exception {
         POSIX.setChildSubreaper();
-        long before = POSIX.reaper().orphansReaped();
+        int before = Children.unclaimed().size();
         // sh exits at once; its background sleep is reparented to us and exits unclaimed.
         int pid = Children.spawn("/bin/sh", "-c", "/bin/sleep 0.1 & exit 0");
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (POSIX.reaper().orphansReaped() == before && System.nanoTime() < deadline) {
+        while (Children.unclaimed().size() == before && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertTrue(POSIX.reaper().orphansReaped() > before);
+        assertTrue(Children.unclaimed().size() > before);
         assertEquals(List.of(), Children.zombies());
     }
 
     @Test
     void reaperStartsOnce() {
-        assertThrows(IllegalStateException.class, () -> POSIX.reaper().start(exit -> false));
-    }
-
-    @Test
-    void strerrorIsGlibcs() {
-        assertEquals("No such file or directory", POSIX.strerror(2));
+        assertThrows(IllegalStateException.class, () -> POSIX.reaper().start(exit -> {}));
     }
 
     @Test

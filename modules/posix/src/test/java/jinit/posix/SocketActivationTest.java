@@ -19,6 +19,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** jinit-exec, and the whole of socket activation with libsystemd's own sd_listen_fds on the other side. */
 class SocketActivationTest {
     private static final Posix POSIX = Children.POSIX;
-    private static final int SIGTERM = 15;
     private static final Credentials NOBODY = new Credentials(65534, 65534, new int[] {65534});
     private static final String SD_ECHO = System.getProperty("jinit.test.sdEcho");
 
@@ -71,7 +72,7 @@ class SocketActivationTest {
     void listenPidIsTheChildsOwnPid() throws Exception {
         Object[] result = run(helperRequest(List.of("/bin/sh", "sh", "-c", "echo $LISTEN_PID $$ $LISTEN_FDS"),
                 List.of("LISTEN_FDS=1", "LISTEN_PID=1"), List.of()));
-        assertEquals(new WaitStatus.Exited(0), result[0]);
+        assertEquals(new ExitStatus.Code(0), result[0]);
         int pid = (Integer) result[3];
         // The pid posix_spawn returned, the one the shell has, and LISTEN_PID are all the same process.
         assertEquals(pid + " " + pid + " 1\n", result[1]);
@@ -97,9 +98,9 @@ class SocketActivationTest {
         } finally {
             POSIX.close(extra.writeFd());
         }
-        assertEquals(new WaitStatus.Exited(0), result[0]);
+        assertEquals(new ExitStatus.Code(0), result[0]);
         byte[] buffer = new byte[64];
-        int n = POSIX.read(extra.readFd(), buffer, 0, buffer.length);
+        int n = Fds.read(extra.readFd(), buffer);
         POSIX.close(extra.readFd());
         assertEquals("through-three\n", new String(buffer, 0, n, StandardCharsets.US_ASCII));
     }
@@ -107,7 +108,7 @@ class SocketActivationTest {
     @Test
     void aMissingProgramExits127WithAMessage() throws Exception {
         Object[] result = run(helperRequest(List.of("/nonexistent/prog", "prog"), List.of(), List.of()));
-        assertEquals(new WaitStatus.Exited(127), result[0]);
+        assertEquals(new ExitStatus.Code(127), result[0]);
         assertEquals("jinit-exec: exec /nonexistent/prog: No such file or directory\n", result[2]);
     }
 
@@ -145,14 +146,14 @@ class SocketActivationTest {
     }
 
     private static void stop(int pid) throws Exception {
-        POSIX.kill(pid, SIGTERM);
-        assertEquals(new WaitStatus.Killed(SIGTERM, false), Children.awaitExit(pid));
+        POSIX.kill(pid, Signal.TERM);
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), Children.awaitExit(pid));
     }
 
     @Test
     void sdEchoServesAnUnprivilegedJobFromAnInheritedSocket() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
-        int port = POSIX.localPort(fd);
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
+        int port = Fds.localPort(fd);
         FdPair err = POSIX.pipe();
         try (OutputPump pump = OutputPump.start(POSIX)) {
             OutputPumpTest.Recorder stderr = new OutputPumpTest.Recorder();
@@ -191,7 +192,7 @@ class SocketActivationTest {
     void anUnprivilegedJobServesAPrivilegedPort() throws Exception {
         int fd;
         try {
-            fd = POSIX.listen("tcp://127.0.0.1:81");
+            fd = POSIX.listenAs("tcp://127.0.0.1:81", 0, 0);
         } catch (PosixException e) {
             Assumptions.assumeTrue(e.errno() != Errno.EADDRINUSE, "127.0.0.1:81 is taken on this machine");
             throw e;
@@ -213,7 +214,7 @@ class SocketActivationTest {
     @Test
     void sdEchoServesAUnixSocket(@TempDir Path dir) throws Exception {
         Path path = dir.resolve("echo.sock");
-        int fd = POSIX.listen("unix:" + path);
+        int fd = POSIX.listenAs("unix:" + path, 0, 0);
         try {
             int pid = startSdEcho(fd, SpawnRequest.DEV_NULL);
             try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
@@ -234,12 +235,12 @@ class SocketActivationTest {
 
     @Test
     void sdEchoRefusesToRunWithoutTheProtocol() throws Exception {
-        int fd = POSIX.listen("tcp://127.0.0.1:0");
+        int fd = POSIX.listenAs("tcp://127.0.0.1:0", 0, 0);
         try {
             // The fd is there as 3, but without LISTEN_PID libsystemd must not take it.
             Object[] result = run(new SpawnRequest(SD_ECHO, List.of("sd-echo"), List.of("LISTEN_FDS=1"), null, null,
                     SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, List.of(fd)));
-            assertEquals(new WaitStatus.Exited(2), result[0]);
+            assertEquals(new ExitStatus.Code(2), result[0]);
             assertEquals("sd-echo: expected exactly 1 fd from sd_listen_fds, got 0\n", result[2]);
         } finally {
             POSIX.close(fd);

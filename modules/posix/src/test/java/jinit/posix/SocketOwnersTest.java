@@ -16,7 +16,8 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class SocketOwnersTest {
-    private final Posix posix = Posix.load();
+    /** The test's own pool: the one init keeps belongs to {@link Posix#peerUids()}. */
+    private static final SocketOwners OWNERS = new SocketOwners(Posix.load().libc(), Posix.load().runtime());
 
     @Test
     void findsTheUidOfTheClientEndOfALoopbackConnection() throws Exception {
@@ -28,7 +29,7 @@ class SocketOwnersTest {
                 // From the server's side: the client's socket has the peer as its local end.
                 InetSocketAddress peer = (InetSocketAddress) accepted.getRemoteSocketAddress();
                 InetSocketAddress us = (InetSocketAddress) accepted.getLocalSocketAddress();
-                assertEquals(OptionalInt.of(0), posix.tcpSocketOwner(peer, us), host);
+                assertEquals(OptionalInt.of(0), OWNERS.owner(peer, us), host);
                 assertEquals(client.getLocalPort(), peer.getPort());
             }
         }
@@ -39,7 +40,7 @@ class SocketOwnersTest {
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         try (ServerSocket unused = new ServerSocket(0, 1, loopback)) {
             InetSocketAddress nobody = new InetSocketAddress(loopback, unused.getLocalPort());
-            assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(nobody, new InetSocketAddress(loopback, 1)));
+            assertEquals(OptionalInt.empty(), OWNERS.owner(nobody, new InetSocketAddress(loopback, 1)));
         }
     }
 
@@ -55,13 +56,13 @@ class SocketOwnersTest {
             // Eight lookups at once: more sockets than are kept, each answer still the right one.
             List<Future<OptionalInt>> answers = new ArrayList<>();
             try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-                for (int i = 0; i < 400; i++) answers.add(pool.submit(() -> posix.tcpSocketOwner(peer, us)));
+                for (int i = 0; i < 400; i++) answers.add(pool.submit(() -> OWNERS.owner(peer, us)));
             }
             for (Future<OptionalInt> answer : answers) assertEquals(OptionalInt.of(0), answer.get());
             long fdsBefore = openFds();
             for (int i = 0; i < 200; i++) {
-                assertEquals(OptionalInt.of(0), posix.tcpSocketOwner(peer, us));
-                assertEquals(OptionalInt.empty(), posix.tcpSocketOwner(new InetSocketAddress(loopback, 1), us),
+                assertEquals(OptionalInt.of(0), OWNERS.owner(peer, us));
+                assertEquals(OptionalInt.empty(), OWNERS.owner(new InetSocketAddress(loopback, 1), us),
                         "an answer for a gone socket must not be handed to the next lookup");
             }
             assertEquals(fdsBefore, openFds(), "no socket leaked");

@@ -14,13 +14,13 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import jinit.api.ExitStatus;
+import jinit.api.Signal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SpawnTest {
     private static final Posix POSIX = Children.POSIX;
-    private static final int SIGKILL = 9;
-    private static final int SIGTERM = 15;
 
     private static SpawnRequest sleeper(Credentials credentials, String cwd, List<Integer> passFds) {
         return new SpawnRequest("/bin/sleep", List.of("sleep", "5"), List.of("PATH=/bin"), cwd, credentials,
@@ -29,8 +29,8 @@ class SpawnTest {
 
     /** Kills a sleeper and checks that the reaper reports it. */
     private static void kill(int pid) throws Exception {
-        POSIX.kill(pid, SIGKILL);
-        assertEquals(new WaitStatus.Killed(SIGKILL, false), Children.awaitExit(pid));
+        POSIX.kill(pid, Signal.KILL);
+        assertEquals(new ExitStatus.Signaled(Signal.KILL, false), Children.awaitExit(pid));
     }
 
     private static void close(FdPair... pipes) {
@@ -48,20 +48,20 @@ class SpawnTest {
 
     @Test
     void trueExitsZero() throws Exception {
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(Children.spawn("/bin/true")));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(Children.spawn("/bin/true")));
     }
 
     @Test
     void exitCodeIsReported() throws Exception {
-        WaitStatus status = Children.awaitExit(Children.spawn("/bin/sh", "-c", "exit 7"));
-        assertEquals(new WaitStatus.Exited(7), status);
+        ExitStatus status = Children.awaitExit(Children.spawn("/bin/sh", "-c", "exit 7"));
+        assertEquals(new ExitStatus.Code(7), status);
         assertEquals(7, status.shellStatus());
     }
 
     @Test
     void deathBySignalIsReported() throws Exception {
-        WaitStatus status = Children.awaitExit(Children.spawn("/bin/sh", "-c", "kill -TERM $$"));
-        assertEquals(new WaitStatus.Killed(SIGTERM, false), status);
+        ExitStatus status = Children.awaitExit(Children.spawn("/bin/sh", "-c", "kill -TERM $$"));
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), status);
         assertEquals(143, status.shellStatus());
     }
 
@@ -72,7 +72,7 @@ class SpawnTest {
             pids.add(Children.spawn("/bin/true"));
         }
         for (int pid : pids) {
-            assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid), "pid " + pid);
+            assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid), "pid " + pid);
         }
         List<Integer> duplicates = Children.unclaimed().stream().filter(pids::contains).toList();
         assertEquals(List.of(), duplicates, "exits reported twice or never registered");
@@ -92,7 +92,7 @@ class SpawnTest {
             Children.register(child);
             return child;
         });
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
     }
 
     @Test
@@ -205,12 +205,12 @@ class SpawnTest {
         }
         StringBuilder out = new StringBuilder();
         byte[] buffer = new byte[64];
-        for (int n; (n = POSIX.read(pipe.readFd(), buffer, 0, buffer.length)) > 0; ) {
+        for (int n; (n = Fds.read(pipe.readFd(), buffer)) > 0; ) {
             out.append(new String(buffer, 0, n));
         }
         POSIX.close(pipe.readFd());
         assertEquals("hello pipe\n", out.toString());
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid));
     }
 
     @Test
@@ -233,8 +233,8 @@ class SpawnTest {
         assertEquals(Integer.toString(pid), stat[2], "pgrp");
         assertEquals(Integer.toString(pid), stat[3], "session");
         // A negative pid signals the whole group.
-        POSIX.kill(-pid, SIGTERM);
-        assertEquals(new WaitStatus.Killed(SIGTERM, false), Children.awaitExit(pid));
+        POSIX.kill(-pid, Signal.TERM);
+        assertEquals(new ExitStatus.Signaled(Signal.TERM, false), Children.awaitExit(pid));
     }
 
     @Test
@@ -290,7 +290,7 @@ class SpawnTest {
         SpawnException e = assertThrows(SpawnException.class, () -> Children.spawn(sleeper(tooMany, null, List.of())));
         assertEquals(Errno.EINVAL, e.errno());
         assertEquals("setgroups: Invalid argument (EINVAL)", e.getMessage());
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(Children.spawn("/bin/true")));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(Children.spawn("/bin/true")));
     }
 
     @Test
@@ -304,6 +304,6 @@ class SpawnTest {
             }
         });
         t.join();
-        assertEquals(new WaitStatus.Exited(0), Children.awaitExit(pid[0]));
+        assertEquals(new ExitStatus.Code(0), Children.awaitExit(pid[0]));
     }
 }

@@ -1,5 +1,7 @@
 package jinit.supervisor;
 
+import jinit.api.Timestamps;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -550,7 +552,7 @@ public final class LogRing implements ProcessBackend.JobOutput {
         private byte[] stamp(long millis) {
             if (millis != stampMillis) {
                 stampMillis = millis;
-                stamp = (Instant.ofEpochMilli(millis) + " ").getBytes(StandardCharsets.US_ASCII);
+                stamp = (Timestamps.iso(Instant.ofEpochMilli(millis)) + " ").getBytes(StandardCharsets.US_ASCII);
             }
             return stamp;
         }

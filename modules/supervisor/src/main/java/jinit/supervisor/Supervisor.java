@@ -233,8 +233,7 @@ public final class Supervisor {
     public LogRing log(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "read the log of");
+            JobRecord job = requireOwned(id, caller, "read the log of");
             return job.log;
         } finally {
             lock.unlock();
@@ -267,8 +266,7 @@ public final class Supervisor {
     public void signal(String id, int signal, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "signal");
+            JobRecord job = requireOwned(id, caller, "signal");
             if (!(job.state instanceof JobState.Running(int pid))) {
                 throw new JobException(Reason.CONFLICT, "job '" + id + "' is " + switch (job.state) {
                     case JobState.Backoff b -> "waiting to restart (backoff)";
@@ -293,8 +291,7 @@ public final class Supervisor {
     public Job stop(String id, long timeoutMillis, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "stop");
+            JobRecord job = requireOwned(id, caller, "stop");
             switch (job.state) {
                 case JobState.Exited e -> { }
                 case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
@@ -348,8 +345,7 @@ public final class Supervisor {
     public void delete(String id, Caller caller) throws JobException {
         lock.lock();
         try {
-            JobRecord job = require(id);
-            requireOwner(job, caller, "delete");
+            JobRecord job = requireOwned(id, caller, "delete");
             refuseUnlessEnded(job);
             if (starting.containsKey(id)) {
                 throw new JobException(Reason.CONFLICT, "job '" + id + "' is being replaced by another request");
@@ -372,6 +368,13 @@ public final class Supervisor {
         }
     }
 
+    /** The job, if there is one and {@code caller} may {@code verb} it. */
+    private JobRecord requireOwned(String id, Caller caller, String verb) throws JobException {
+        JobRecord job = require(id);
+        requireOwner(job, caller, verb);
+        return job;
+    }
+
     private JobRecord require(String id) throws JobException {
         JobRecord job = jobs.get(id);
         if (job == null) throw new JobException(Reason.NOT_FOUND, "no job '" + id + "'");
@@ -382,11 +385,10 @@ public final class Supervisor {
 
     /**
      * The reaper's report: {@code pid} has ended and is still a zombie. The zombie is released with
-     * {@code reap} under the lock, after which the kernel may reuse the pid.
-     *
-     * @return whether the pid belonged to a job (false: an orphan, reaped and counted)
+     * {@code reap} under the lock, after which the kernel may reuse the pid. A pid of no job is an orphan
+     * (a process init adopted), reaped and counted in {@link #orphansReaped()}.
      */
-    public boolean childExited(int pid, ExitStatus status, Runnable reap) {
+    public void childExited(int pid, ExitStatus status, Runnable reap) {
         Job ended;
         lock.lock();
         try {
@@ -394,7 +396,7 @@ public final class Supervisor {
             JobRecord job = byPid.remove(pid);
             if (job == null) {
                 orphans++;
-                return false;
+                return;
             }
             Instant now = clock.instant();
             job.cancelTimer();
@@ -407,7 +409,6 @@ public final class Supervisor {
             lock.unlock();
         }
         for (Consumer<Job> listener : exitListeners) listener.accept(ended);
-        return true;
     }
 
     /**
@@ -461,7 +462,7 @@ public final class Supervisor {
             }
             if (prepared != null) {
                 // The marker goes in first: the new process may write before start() returns.
-                job.log.marker("restart " + (job.restartCount + 1) + " after " + describe(lastExit)
+                job.log.marker("restart " + (job.restartCount + 1) + " after " + lastExit.describe()
                         + (job.error != null ? " (the last attempt failed)" : ""));
                 try {
                     int pid = prepared.start();
@@ -485,14 +486,6 @@ public final class Supervisor {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static String describe(ExitStatus exit) {
-        return switch (exit) {
-            case null -> "a failed start";
-            case ExitStatus.Code(int code) -> "exit code " + code;
-            case ExitStatus.Signaled(int signal, boolean core) -> "SIG" + Signal.name(signal);
-        };
     }
 
     /** Records a state change: a fresh snapshot, an event, and a wake-up for waiters. Under the lock. */
@@ -557,6 +550,7 @@ public final class Supervisor {
         }
     }
 
+    /** How many processes that were no job's have been reaped since this supervisor began. */
     public long orphansReaped() {
         lock.lock();
         try {

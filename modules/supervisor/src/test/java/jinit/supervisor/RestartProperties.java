@@ -127,7 +127,7 @@ class RestartProperties {
     @Test
     void aCrashLoopBacksOffExponentiallyAndGivesUp() throws Exception {
         Restart policy = new Restart(Restart.Policy.ON_FAILURE, 100, 1_000, 2.0, 10_000, 5, 60_000);
-        supervisor.put("loop", JobSpec.of("/bin/crash").withRestart(policy), Caller.ROOT);
+        supervisor.put("loop", restarting("/bin/crash", policy), Caller.ROOT);
         long[] expected = {100, 200, 400, 800, 1000};
         for (int restart = 1; restart <= 5; restart++) {
             processes.exit(pidOf("loop"), new ExitStatus.Code(1));
@@ -150,7 +150,7 @@ class RestartProperties {
 
     @Test
     void stopCancelsABackoffAndEscalatesToKill() throws Exception {
-        supervisor.put("svc", JobSpec.of("/bin/svc").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
+        supervisor.put("svc", restarting("/bin/svc", Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
         processes.exit(pidOf("svc"), new ExitStatus.Code(0));
         assertInstanceOf(JobState.Backoff.class, supervisor.get("svc").orElseThrow().state());
         supervisor.stop("svc", 5_000, Caller.ROOT);
@@ -158,7 +158,7 @@ class RestartProperties {
         time.runAll();
         assertTrue(processes.livePids().isEmpty(), "a stopped job came back");
 
-        supervisor.put("stubborn", JobSpec.of("/bin/ignores-term").withRestart(Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
+        supervisor.put("stubborn", restarting("/bin/ignores-term", Restart.withPolicy(Restart.Policy.ALWAYS)), Caller.ROOT);
         int pid = pidOf("stubborn");
         supervisor.stop("stubborn", 3_000, Caller.ROOT);
         assertEquals(List.of(-pid, Signal.TERM), sent(0));
@@ -175,7 +175,7 @@ class RestartProperties {
     @Test
     void aRestartThatCannotStartCountsAsAFailure() throws Exception {
         Restart policy = new Restart(Restart.Policy.ON_FAILURE, 100, 100, 1.0, 10_000, 3, 60_000);
-        supervisor.put("flaky", JobSpec.of("/bin/flaky").withRestart(policy), Caller.ROOT);
+        supervisor.put("flaky", restarting("/bin/flaky", policy), Caller.ROOT);
         processes.failNextPrepares = 10;
         processes.exit(pidOf("flaky"), new ExitStatus.Code(1));
         time.runAll();
@@ -212,8 +212,8 @@ class RestartProperties {
         SimulatedProcesses table = new SimulatedProcesses();
         Supervisor subject = new Supervisor(table, clock, clock, 4096, new EventLog(64));
         table.attach(subject);
-        subject.put("a", JobSpec.of("/bin/a").withRestart(policy), Caller.ROOT);
-        subject.put("b", JobSpec.of("/bin/b").withRestart(policy), Caller.ROOT);
+        subject.put("a", restarting("/bin/a", policy), Caller.ROOT);
+        subject.put("b", restarting("/bin/b", policy), Caller.ROOT);
         boolean[] stopped = new boolean[2];
         for (int step : steps) {
             String id = step % 2 == 0 ? "a" : "b";
@@ -248,5 +248,12 @@ class RestartProperties {
             assertTrue(table.violations.isEmpty(), table.violations.toString());
             assertTrue(table.livePids().size() <= 2, "one live process per job at most");
         }
+    }
+
+    /** A job of {@code exec} with this restart policy and every other field at its default. */
+    private static JobSpec restarting(String exec, Restart restart) {
+        JobSpec spec = JobSpec.of(exec);
+        return new JobSpec(spec.exec(), spec.args(), spec.cwd(), spec.envs(), spec.user(), spec.group(), restart,
+                spec.stdio(), spec.logBytes(), spec.fds(), spec.stopTimeout());
     }
 }

@@ -77,8 +77,8 @@ final class SimulatedProcesses implements ProcessBackend {
     }
 
     /** What the reaper does when a process ends. */
-    boolean exit(int pid, ExitStatus status) {
-        return supervisor.childExited(pid, status, () -> {
+    void exit(int pid, ExitStatus status) {
+        supervisor.childExited(pid, status, () -> {
             synchronized (live) {
                 int calls = reapCalls.merge(pid, 1, Integer::sum);
                 if (calls > 1 || !live.remove(pid)) violations.add("pid " + pid + " reaped twice");

@@ -54,8 +54,6 @@ public interface LibC {
 
     int dup2(int from, int to);
 
-    long read(int fd, @Out byte[] buf, long count);
-
     /** read(2) into native memory at {@code buf}: for buffers reused across calls. */
     long read(int fd, long buf, long count);
 
@@ -70,8 +68,6 @@ public interface LibC {
     int listen(int fd, int backlog);
 
     int setsockopt(int fd, int level, int name, @In int[] value, int length);
-
-    int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
 
     long sendto(int fd, @In byte[] buf, long length, int flags, @In byte[] address, int addressLength);
 
@@ -99,8 +95,6 @@ public interface LibC {
     int reboot(int cmd);
 
     long getrandom(@Out byte[] buf, long length, int flags);
-
-    int setsid();
 
     @IgnoreError
     String strerror(int errno);
