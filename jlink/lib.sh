@@ -74,29 +74,54 @@ trixie_update() {
   fi
   if [ "${JINIT_APT_REFRESH:-0}" = 1 ] || [ -z "$(find "$TRIXIE_APT_DIR/updated" -mmin -1440 2>/dev/null)" ]; then
     log "apt-get update (private trixie lists in $TRIXIE_APT_DIR)"
+    rm -rf "$TRIXIE_APT_DIR/memo"
     trixie_apt apt-get -q update >&2 || die "apt-get update for trixie failed; is the Debian mirror reachable?"
     touch "$TRIXIE_APT_DIR/updated"
   fi
+}
+# trixie_query apt-cache ARGS...: trixie_apt, with the answer remembered until the next apt-get update. Each
+# apt-cache call reads all the package lists again (about 1.5 s), and a build with nothing to do asks the
+# same questions as the last one. A failed query is answered, not remembered.
+trixie_query() {
+  local memo
+  memo="$TRIXIE_APT_DIR/memo/$(printf '%s\n' "$@" | sha256sum | cut -c1-32)"
+  if [ ! -f "$memo" ]; then
+    mkdir -p "${memo%/*}"
+    if ! trixie_apt "$@" > "$memo.tmp"; then cat "$memo.tmp"; rm -f "$memo.tmp"; return 1; fi
+    mv "$memo.tmp" "$memo"
+  fi
+  cat "$memo"
 }
 
 # trixie_download ARCH PKG...: downloads the current trixie version of each package (for Debian arch ARCH)
 # into $JINIT_CACHE/trixie/debs/ARCH, reusing files already there, and prints the .deb paths, one a line.
 trixie_download() {
   local arch; arch="$(deb_arch "$1")"; shift
-  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg info file version
-  local -a files=() missing=() aptnames=()
+  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg name file version debarch
+  local -a files=() missing=() aptnames=() wanted=()
+  local -A rec=()
   mkdir -p "$dir"
   trixie_update
   for pkg in "$@"; do
     case "$pkg" in *:*) ;; *) pkg="$pkg:$arch" ;; esac
-    info="$(trixie_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null)" || die "package $pkg is not in trixie"
-    file="$dir/$(echo "$info" | sed -n 's/^Filename: .*\///p' | head -n1)"
-    version="$(echo "$info" | sed -n 's/^Version: //p' | head -n1)"
+    wanted+=("$pkg")
+  done
+  # One apt-cache call for all of them: each call re-reads the package lists (about 1.5 s), and a call per
+  # package made a build that had nothing to do take a minute. One line per package: name version arch file.
+  while read -r name version debarch file; do
+    rec[$name]="$version $debarch $file"
+  done < <(trixie_query apt-cache show --no-all-versions "${wanted[@]}" 2>/dev/null \
+             | awk '/^Package: / {p=$2} /^Version: / {v=$2} /^Architecture: / {a=$2} /^Filename: / {f=$2}
+                    /^$/ {if (p != "") print p, v, a, f; p=""} END {if (p != "") print p, v, a, f}')
+  for pkg in "${wanted[@]}"; do
+    [ -n "${rec[${pkg%%:*}]:-}" ] || die "package $pkg is not in trixie"
+    read -r version debarch file <<< "${rec[${pkg%%:*}]}"
+    file="$dir/${file##*/}"
     files+=("$file")
     if [ ! -s "$file" ]; then
       missing+=("$pkg")
       # apt-get download writes NAME_VERSION_ARCH.deb with the epoch's colon as %3a; the pool name has no epoch.
-      aptnames+=("${pkg%%:*}_${version//:/%3a}_$(echo "$info" | sed -n 's/^Architecture: //p' | head -n1).deb")
+      aptnames+=("${pkg%%:*}_${version//:/%3a}_$debarch.deb")
     fi
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -126,7 +151,7 @@ trixie_closure() {
   # apt-cache names packages of the native architecture without a suffix and the others as NAME:ARCH.
   local keep="s/:$arch\$//p"
   [ "$arch" = "$(dpkg --print-architecture)" ] && keep='/:/!p'
-  trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+  trixie_query apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
       --no-replaces --no-enhances "${pkgs[@]}" \
     | grep -v '^[ <]' | sed -n "$keep" | sort -u
 }
