@@ -74,29 +74,54 @@ trixie_update() {
   fi
   if [ "${JINIT_APT_REFRESH:-0}" = 1 ] || [ -z "$(find "$TRIXIE_APT_DIR/updated" -mmin -1440 2>/dev/null)" ]; then
     log "apt-get update (private trixie lists in $TRIXIE_APT_DIR)"
+    rm -rf "$TRIXIE_APT_DIR/memo"
     trixie_apt apt-get -q update >&2 || die "apt-get update for trixie failed; is the Debian mirror reachable?"
     touch "$TRIXIE_APT_DIR/updated"
   fi
+}
+# trixie_query apt-cache ARGS...: trixie_apt, with the answer remembered until the next apt-get update. Each
+# apt-cache call reads all the package lists again (about 1.5 s), and a build with nothing to do asks the
+# same questions as the last one. A failed query is answered, not remembered.
+trixie_query() {
+  local memo
+  memo="$TRIXIE_APT_DIR/memo/$(printf '%s\n' "$@" | sha256sum | cut -c1-32)"
+  if [ ! -f "$memo" ]; then
+    mkdir -p "${memo%/*}"
+    if ! trixie_apt "$@" > "$memo.tmp"; then cat "$memo.tmp"; rm -f "$memo.tmp"; return 1; fi
+    mv "$memo.tmp" "$memo"
+  fi
+  cat "$memo"
 }
 
 # trixie_download ARCH PKG...: downloads the current trixie version of each package (for Debian arch ARCH)
 # into $JINIT_CACHE/trixie/debs/ARCH, reusing files already there, and prints the .deb paths, one a line.
 trixie_download() {
   local arch; arch="$(deb_arch "$1")"; shift
-  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg info file version
-  local -a files=() missing=() aptnames=()
+  local dir="$JINIT_CACHE/trixie/debs/$arch" pkg name file version debarch
+  local -a files=() missing=() aptnames=() wanted=()
+  local -A rec=()
   mkdir -p "$dir"
   trixie_update
   for pkg in "$@"; do
     case "$pkg" in *:*) ;; *) pkg="$pkg:$arch" ;; esac
-    info="$(trixie_apt apt-cache show --no-all-versions "$pkg" 2>/dev/null)" || die "package $pkg is not in trixie"
-    file="$dir/$(echo "$info" | sed -n 's/^Filename: .*\///p' | head -n1)"
-    version="$(echo "$info" | sed -n 's/^Version: //p' | head -n1)"
+    wanted+=("$pkg")
+  done
+  # One apt-cache call for all of them: each call re-reads the package lists (about 1.5 s), and a call per
+  # package made a build that had nothing to do take a minute. One line per package: name version arch file.
+  while read -r name version debarch file; do
+    rec[$name]="$version $debarch $file"
+  done < <(trixie_query apt-cache show --no-all-versions "${wanted[@]}" 2>/dev/null \
+             | awk '/^Package: / {p=$2} /^Version: / {v=$2} /^Architecture: / {a=$2} /^Filename: / {f=$2}
+                    /^$/ {if (p != "") print p, v, a, f; p=""} END {if (p != "") print p, v, a, f}')
+  for pkg in "${wanted[@]}"; do
+    [ -n "${rec[${pkg%%:*}]:-}" ] || die "package $pkg is not in trixie"
+    read -r version debarch file <<< "${rec[${pkg%%:*}]}"
+    file="$dir/${file##*/}"
     files+=("$file")
     if [ ! -s "$file" ]; then
       missing+=("$pkg")
       # apt-get download writes NAME_VERSION_ARCH.deb with the epoch's colon as %3a; the pool name has no epoch.
-      aptnames+=("${pkg%%:*}_${version//:/%3a}_$(echo "$info" | sed -n 's/^Architecture: //p' | head -n1).deb")
+      aptnames+=("${pkg%%:*}_${version//:/%3a}_$debarch.deb")
     fi
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -126,9 +151,22 @@ trixie_closure() {
   # apt-cache names packages of the native architecture without a suffix and the others as NAME:ARCH.
   local keep="s/:$arch\$//p"
   [ "$arch" = "$(dpkg --print-architecture)" ] && keep='/:/!p'
-  trixie_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+  trixie_query apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
       --no-replaces --no-enhances "${pkgs[@]}" \
     | grep -v '^[ <]' | sed -n "$keep" | sort -u
+}
+
+# trixie_kernel ARCH: the kernel package an image for ARCH gets: what linux-image-cloud-amd64 (a bzImage with
+# virtio and serial built in) or linux-image-arm64 depends on now, e.g. linux-image-6.12.57+deb13-cloud-amd64.
+trixie_kernel() {
+  local darch meta pkg
+  darch="$(deb_arch "$1")"
+  case "$darch" in amd64) meta=linux-image-cloud-amd64 ;; arm64) meta=linux-image-arm64 ;; esac
+  trixie_update
+  pkg="$(trixie_query apt-cache show --no-all-versions "$meta:$darch" \
+         | sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -n1)"
+  [ -n "$pkg" ] || die "cannot find the kernel package that $meta depends on"
+  echo "$pkg"
 }
 
 # Rewrite absolute symlinks inside an extracted tree so that they point inside the tree (dpkg -x keeps them absolute).
@@ -163,4 +201,82 @@ patch_for_sysroot() {
   for f in "$libdir"/libstdc++.so.6.* "$libdir"/libgcc_s.so.1 "$libdir"/libz.so.1.*; do
     patchelf --set-rpath "$libdir" "$f"
   done
+}
+
+# ---- Input stamps: a build step reruns when its inputs changed, and only then -----------------------------
+# A step describes its inputs as a manifest: one line "SHA256  PATH" for each input file (PATH relative to the
+# repository), and one line "param  NAME=VALUE" for each parameter (the architecture, a package version...).
+# The manifest taken when a build starts is written next to its outputs, as the stamp, only once that build
+# has succeeded; the next run compares its own manifest with the stamp. Only content counts: touching a file
+# changes nothing, and what is not listed (target/, .cache/, docs, tests, README) is never an input.
+
+# manifest_files PATH...: the manifest lines of every file under each PATH (a file or a folder; run it from the
+# folder the PATHs are relative to). Regular files by content; a symlink by where it points. A missing PATH is
+# an error, so that a misspelt input cannot silently drop out of the stamp.
+manifest_files() {
+  local p
+  for p in "$@"; do [ -e "$p" ] || [ -L "$p" ] || die "input $p does not exist (in $PWD)"; done
+  find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+  find "$@" -type l -printf 'link:%l  %p\n' | LC_ALL=C sort -k2
+}
+
+# stamp_current STAMP NEW: true when the stamp STAMP holds exactly the manifest in the file NEW. Otherwise it
+# says why the step must run (no stamp yet, or which inputs changed) and returns false.
+stamp_current() {
+  local stamp="$1" new="$2" n
+  if [ ! -f "$stamp" ]; then
+    log "no stamp of a previous build (${stamp#"$JINIT_ROOT"/}): building"
+    return 1
+  fi
+  cmp -s "$stamp" "$new" && return 0
+  local -a changed
+  # A line that differs names its file (or parameter) on either side; one edited file appears once.
+  mapfile -t changed < <(diff "$stamp" "$new" | sed -n 's/^[<>] [^ ]*  //p' | LC_ALL=C sort -u)
+  n=${#changed[@]}
+  if [ "$n" -gt 6 ]; then
+    log "inputs changed: ${changed[*]:0:6} and $((n - 6)) more"
+  else
+    log "inputs changed: ${changed[*]}"
+  fi
+  return 1
+}
+
+# outputs_state PATH...: the size and change time of every file under each PATH (ctime: no copy or touch can
+# set it back). A build records it next to its stamp; an output changed by hand since then makes it stale.
+outputs_state() { find "$@" -printf '%p %s %C@\n' 2>/dev/null | LC_ALL=C sort || true; }
+
+# up_to_date STAMP NEW OUTPUT...: true when the OUTPUTs are as the last build left them (recorded in the
+# stamp's sibling *.outputs) and STAMP holds exactly the manifest NEW. Otherwise says why, returns false.
+up_to_date() {
+  local stamp="$1" new="$2"; shift 2
+  if [ -f "$stamp" ] && [ "$(outputs_state "$@")" != "$(cat "${stamp%inputs}outputs" 2>/dev/null)" ]; then
+    log "outputs missing, or changed since they were built: building"
+    return 1
+  fi
+  stamp_current "$stamp" "$new"
+}
+# record_build STAMP NEW OUTPUT...: after a successful build, NEW becomes the stamp, and the outputs' state is
+# recorded beside it.
+record_build() {
+  local stamp="$1" new="$2"; shift 2
+  outputs_state "$@" > "${stamp%inputs}outputs"
+  mv "$new" "$stamp"
+}
+
+# jdk_version JAVA_HOME: the exact build of a JDK (from its release file), as a stamp parameter.
+jdk_version() {
+  sed -n 's/^IMPLEMENTOR="\(.*\)"/\1/p; s/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$1/release" \
+    | tr '\n' ' ' | sed 's/ $//'
+}
+
+# modules_manifest: the inputs of what the Maven build leaves in jlink/target/mods and jlink/target/native,
+# from which every image is linked: the poms, the modules' main sources and resources (Java, module-info, the
+# C helper), jlink's module descriptors for the third-party jars, the Maven wrapper, and the JDK that compiles.
+# Tests (src/test) are not inputs: they never reach an image.
+modules_manifest() {
+  local jdk
+  jdk="$("$JINIT_ROOT/jlink/find-jdk25")" || die "no JDK 25 (see jlink/find-jdk25)"
+  printf 'param  javac=%s\n' "$(jdk_version "$jdk")"
+  (cd "$JINIT_ROOT" \
+     && manifest_files mvnw pom.xml jlink/pom.xml jlink/module-info modules/*/pom.xml modules/*/src/main)
 }
