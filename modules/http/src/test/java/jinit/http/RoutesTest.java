@@ -342,6 +342,8 @@ class RoutesTest {
             Map<String, String> json = Map.of("Content-Type", "application/json");
             for (int i = 0; i < 2; i++) assertEquals(201, own.call(ALICE, "POST", "/job", json, SLEEP).status());
             assertError(429, "rule 'job share': uid 1000 holds 2 jobs", own.call(ALICE, "POST", "/job", json, SLEEP));
+            assertTrue(own.console.stream().anyMatch(line -> line.startsWith("refused 429: uid 1000 POST /job: rule 'job share'")),
+                    () -> "every refusal by a rule is on the console: " + own.console);
             for (int i = 2; i < 32; i++) assertEquals(201, own.call("POST", "/job", SLEEP).status(), "job " + i);
             assertError(507, "the job table is full (32 jobs)", own.call("POST", "/job", SLEEP));
             own.supervisor.stopAccepting();
