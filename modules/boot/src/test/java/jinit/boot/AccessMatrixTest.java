@@ -565,16 +565,23 @@ class AccessMatrixTest {
     @Test
     void aNonAdminCannotReadOrWriteFilesThroughStdio() throws Exception {
         Path dir = rootOnlyDirectory();
+        List<Object> before = jobsOf(userUid);
         Answer read = call(Who.USER, "POST", "/job", "{\"exec\":\"/bin/cat\",\"stdio\":{\"stdin\":{\"file\":"
                 + Json.write(dir.resolve("secret").toString()) + "}}}");
         Answer written = call(Who.USER, "POST", "/job", "{\"exec\":\"/bin/echo\",\"args\":[\"mine now\"],\"stdio\":{\"stdout\":{\"file\":"
                 + Json.write(dir.resolve("written").toString()) + "}}}");
         Answer console = call(Who.USER, "POST", "/job", "{\"exec\":\"/bin/true\",\"stdio\":{\"stdin\":\"console\"}}");
         Answer inherit = call(Who.USER, "POST", "/job", "{\"exec\":\"/bin/true\",\"stdio\":{\"stdin\":\"inherit\"}}");
-        Thread.sleep(500);
-        assertFalse(Files.exists(dir.resolve("written")), "uid " + userUid + " created a file in a root-only directory");
         assertEquals(List.of(403, 403, 403, 403), List.of(read.status(), written.status(), console.status(), inherit.status()),
                 () -> List.of(read, written, console, inherit).toString());
+        // Refused before init opened anything or made a job: nothing is left that could write the file later.
+        assertEquals(before, jobsOf(userUid), "the refused starts left no job behind");
+        assertFalse(Files.exists(dir.resolve("written")), "uid " + userUid + " created a file in a root-only directory");
+    }
+
+    /** The ids of the jobs {@code uid} owns, as root sees them. */
+    private static List<Object> jobsOf(int uid) throws IOException {
+        return daemon.jobs().stream().filter(job -> Integer.valueOf(uid).equals(job.get("owner"))).map(job -> job.get("id")).toList();
     }
 
     @Test
