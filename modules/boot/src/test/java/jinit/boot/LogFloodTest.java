@@ -37,8 +37,9 @@ class LogFloodTest {
         Daemon daemon = Daemon.start(Daemon.Config.defaults().withJvmOptions(
                 "-Xmx64m", "-Xmn4m", "-XX:+UseSerialGC", "-Xlog:gc:file=" + gcLog));
         try {
+            String newlines = Floods.startAsNobody(daemon, "flood-nl", Floods.NEWLINES);
             List<String> floods = List.of(Floods.startAsNobody(daemon, "flood-a", Floods.ALTERNATE),
-                    Floods.startAsNobody(daemon, "flood-b", Floods.ALTERNATE), Floods.startAsNobody(daemon, "flood-nl", Floods.NEWLINES));
+                    Floods.startAsNobody(daemon, "flood-b", Floods.ALTERNATE), newlines);
             // Three logs of 16 MiB want 48: each drops bytes once the budget (or its own limit) is reached.
             for (String id : floods) {
                 Eventually.await(id + " to fill its log", Duration.ofSeconds(120), () -> droppedBytes(daemon, id), dropped -> dropped > 0);
@@ -51,7 +52,7 @@ class LogFloodTest {
                 Path out = OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".txt");
                 readerOutputs.add(out);
                 readers.add(Processes.spawn(AccessMatrixTest.curlAs(NOBODY, NOGROUP, "--max-time", "15", "-o", "/dev/null",
-                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/flood-nl/log?timestamps=1"),
+                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/" + newlines + "/log?timestamps=1"),
                         System.getenv(), out, OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".err")));
             }
 
