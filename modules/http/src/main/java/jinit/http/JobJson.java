@@ -35,8 +35,9 @@ import java.util.Set;
 
 /**
  * The JSON form of specs and jobs. Reading is jackson-jr's, made strict (duplicate keys, trailing garbage and deep
- * nesting are errors; unknown fields and wrong types are errors that name the field). Any other value is written by
- * jackson-jr too; jobs, their specs and exits are written by hand on jackson-core's generator (see {@link #writeJob}).
+ * nesting are errors; unknown fields and wrong types are errors that name the field). Jobs, with their specs and exits,
+ * are written by hand on jackson-core's generator (why: {@link #writeJob}), and so are events (EventJson) and error
+ * bodies; any other value is written by jackson-jr ({@link #value}).
  */
 public final class JobJson {
     /** Deep nesting is never legitimate in a spec; refuse it early instead of recursing. */
