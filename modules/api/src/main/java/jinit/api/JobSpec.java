@@ -11,8 +11,10 @@ import java.util.Map;
  * @param exec        the program; without a slash it is looked up in the job's own PATH
  * @param args        arguments after argv[0] (argv[0] is {@code exec})
  * @param cwd         working directory, "/" by default
- * @param envs        the job's entire environment, or null to inherit init's
- * @param user        run as this user, or null for root (or the caller, once access control applies)
+ * @param envs        the job's entire environment, or null to inherit init's (an admin's job only: the access rules
+ *                    give anyone else's job a login environment)
+ * @param user        run as this user, or null for root (an admin's job only: the access rules make a missing user
+ *                    the caller)
  * @param group       run with this group, or null for the user's primary group
  * @param restart     whether and how fast to restart, {@link Restart#NEVER} by default
  * @param stdio       where stdin, stdout and stderr go, {@link Stdio#DEFAULT} by default
@@ -27,7 +29,7 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
     public static final String DEFAULT_CWD = "/";
     /** Where a bare {@code exec} is looked for when the job's environment has no PATH. */
     public static final String DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
-    /** 256 KiB: a few thousand lines of context, and 1,000 jobs still fit in 256 MB worst case. */
+    /** 256 KiB: a few thousand lines of context; all logs together are held to a budget besides (the supervisor's). */
     public static final int DEFAULT_LOG_BYTES = 256 * 1024;
     /** The largest log a job may ask for: 16 MiB, so one spec cannot exhaust a small board's memory. */
     public static final int MAX_LOG_BYTES = 16 * 1024 * 1024;

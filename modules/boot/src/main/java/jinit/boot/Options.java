@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The command line: {@code jinit [--bind ADDR] [--port N] [--stay] [--] [next command [args…]]}.
- * The kernel hands {@code KEY=VALUE} boot parameters to init as environment variables, so
- * {@code JINIT_BIND} and {@code JINIT_PORT} work where no command line can be edited.
+ * The command line: {@code jinit [--bind ADDR] [--port N] [--stay] [--token-file PATH] [--allow-remote] [--]
+ * [next command [args…]]}. The kernel hands {@code KEY=VALUE} boot parameters to init as environment variables, so
+ * {@code JINIT_BIND}, {@code JINIT_PORT} and {@code JINIT_TOKEN_FILE} work where no command line can be edited.
  */
 record Options(String bind, int port, boolean stay, String tokenFile, boolean allowRemote, List<String> nextCommand) {
     static final String DEFAULT_BIND = "127.0.0.1";
@@ -17,14 +17,14 @@ record Options(String bind, int port, boolean stay, String tokenFile, boolean al
               --bind ADDR        address to serve the API on (default 127.0.0.1; env JINIT_BIND)
               --port N           TCP port, 0 for any free one (default 1; env JINIT_PORT)
               --stay             when not PID 1, keep serving after the next command ends
-              --token-file PATH  where to write the per-boot admin token (default /run/jinit/token; env JINIT_TOKEN_FILE)
-              --allow-remote     allow --bind off loopback; every request then needs the token""";
+              --token-file PATH  where to write the per-boot admin token (default %s; env JINIT_TOKEN_FILE)
+              --allow-remote     allow --bind off loopback; every request then needs the token""".formatted(TokenFile.DEFAULT_PATH);
 
     static Options parse(List<String> args, Map<String, String> env) throws UsageException {
         String bind = env.getOrDefault("JINIT_BIND", DEFAULT_BIND);
         String port = env.getOrDefault("JINIT_PORT", Integer.toString(DEFAULT_PORT));
         boolean stay = false;
-        String tokenFile = env.getOrDefault("JINIT_TOKEN_FILE", "/run/jinit/token");
+        String tokenFile = env.getOrDefault("JINIT_TOKEN_FILE", TokenFile.DEFAULT_PATH);
         boolean allowRemote = false;
         int i = 0;
         while (i < args.size()) {

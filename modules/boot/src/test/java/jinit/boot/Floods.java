@@ -21,10 +21,13 @@ final class Floods {
 
     private Floods() {}
 
-    /** PUTs a perl {@code script} as job "nobody.{@code name}" of uid nobody, with the largest log; returns the id. */
+    /**
+     * PUTs a perl {@code script} as a job of uid nobody, with the largest log, under the id {@code nobody.NAME} (a user
+     * may choose only ids in its own name); returns the id.
+     */
     static String startAsNobody(Daemon daemon, String name, String script) throws Exception {
         assertTrue(Files.isExecutable(PERL), "these tests need perl");
-        String id = "nobody." + name; // a user's ids are in its own name
+        String id = "nobody." + name;
         String spec = "{\"exec\":\"" + PERL + "\",\"args\":[\"-e\"," + Json.write(script) + "],\"logBytes\":" + LOG_BYTES + "}";
         AccessMatrixTest.Answer answer = AccessMatrixTest.curl(daemon, NOBODY, NOGROUP, "PUT", "/job/" + id,
                 Map.of("Content-Type", "application/json"), spec);

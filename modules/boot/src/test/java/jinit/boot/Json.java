@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON for the tests, through {@code jinit.api}'s own strict reader (duplicate keys are errors,
- * field order is kept) and writer. That reader takes objects only, so an array is read as the
- * value of a one-field object.
+ * JSON for the tests, through the daemon's own strict reader (duplicate keys are errors, field order is kept) and
+ * writer, {@link JobJson}.
  */
 final class Json {
     private Json() {}
@@ -25,7 +24,12 @@ final class Json {
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> array(String text) {
-        Object value = object("{\"array\":" + text + "}").get("array");
+        Object value;
+        try {
+            value = JobJson.read(text.getBytes(StandardCharsets.UTF_8));
+        } catch (SpecException e) {
+            throw new AssertionError("not JSON: " + e.getMessage() + ": " + text, e);
+        }
         if (!(value instanceof List<?> list)) throw new AssertionError("not a JSON array: " + text);
         return (List<Map<String, Object>>) list;
     }

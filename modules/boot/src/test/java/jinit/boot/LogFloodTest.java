@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jinit.api.ExitStatus;
+import jinit.posix.WaitStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,8 +37,9 @@ class LogFloodTest {
         Daemon daemon = Daemon.start(Daemon.Config.defaults().withJvmOptions(
                 "-Xmx64m", "-Xmn4m", "-XX:+UseSerialGC", "-Xlog:gc:file=" + gcLog));
         try {
+            String newlines = Floods.startAsNobody(daemon, "flood-nl", Floods.NEWLINES);
             List<String> floods = List.of(Floods.startAsNobody(daemon, "flood-a", Floods.ALTERNATE),
-                    Floods.startAsNobody(daemon, "flood-b", Floods.ALTERNATE), Floods.startAsNobody(daemon, "flood-nl", Floods.NEWLINES));
+                    Floods.startAsNobody(daemon, "flood-b", Floods.ALTERNATE), newlines);
             // Three logs of 16 MiB want 48: each drops bytes once the budget (or its own limit) is reached.
             for (String id : floods) {
                 Eventually.await(id + " to fill its log", Duration.ofSeconds(120), () -> droppedBytes(daemon, id), dropped -> dropped > 0);
@@ -51,7 +52,7 @@ class LogFloodTest {
                 Path out = OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".txt");
                 readerOutputs.add(out);
                 readers.add(Processes.spawn(AccessMatrixTest.curlAs(NOBODY, NOGROUP, "--max-time", "15", "-o", "/dev/null",
-                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/nobody.flood-nl/log?timestamps=1"),
+                        "-w", "%{http_code} %{size_download}", daemon.baseUrl() + "/job/" + newlines + "/log?timestamps=1"),
                         System.getenv(), out, OneDaemonPerClass.scratchFile("log-flood-read-" + i + ".err")));
             }
 
@@ -65,10 +66,10 @@ class LogFloodTest {
             assertNoContent(daemon.delete("/job/" + id));
 
             for (int i = 0; i < readers.size(); i++) {
-                ExitStatus status = Processes.awaitExit(readers.get(i), Duration.ofSeconds(60));
+                WaitStatus status = Processes.awaitExit(readers.get(i), Duration.ofSeconds(60));
                 String result = Files.readString(readerOutputs.get(i));
                 // 28: curl's --max-time ended a read that was still going, which is as good.
-                assertTrue(status.equals(new ExitStatus.Code(0)) || status.equals(new ExitStatus.Code(28)), status + ": " + result);
+                assertTrue(status.equals(new WaitStatus.Exited(0)) || status.equals(new WaitStatus.Exited(28)), status + ": " + result);
                 assertTrue(result.matches("200 [1-9]\\d*"), "a stamped read of 16 MiB of newlines: " + result);
             }
 

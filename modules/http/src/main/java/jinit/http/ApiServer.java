@@ -21,8 +21,8 @@ public final class ApiServer implements AutoCloseable {
     static final Map<String, String> SERVER_LIMITS = Map.of(
             // Without it every keep-alive answer waits 44 ms for Nagle and delayed ACK.
             "sun.net.httpserver.nodelay", "true",
-            // Open connections at most; more are closed at accept. Far above any boot script's needs,
-            // below init's fd limit (the JVM raises the soft limit to the hard one, 4096 for PID 1).
+            // Open connections at most; more are closed at accept. Far above any boot script's needs, far below
+            // init's open-file limit (65,536, which init sets as PID 1).
             // How they are shared out between users: ConnectionShares.
             "jdk.httpserver.maxConnections", "2048",
             // Idle keep-alive connections at most, everyone's together; one that would be more is closed after its

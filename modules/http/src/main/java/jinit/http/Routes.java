@@ -87,7 +87,10 @@ final class Routes implements HttpHandler {
                 if (e.byRule()) refused(exchange, caller, e.status(), e.getMessage());
             } catch (JobException e) {
                 reply = Reply.error(status(e.reason()), e.getMessage());
-                if (e.reason() == JobException.Reason.FORBIDDEN) refused(exchange, caller, 403, e.getMessage());
+                // The supervisor's refusals by a rule: the access rules (403) and the shares of the table (429).
+                if (e.reason() == JobException.Reason.FORBIDDEN || e.reason() == JobException.Reason.OVER_SHARE) {
+                    refused(exchange, caller, status(e.reason()), e.getMessage());
+                }
             } catch (RuntimeException e) {
                 // A bug must not take the API down or leak a stack trace to the client.
                 System.err.println("jinit: internal error on " + exchange.getRequestMethod() + " "

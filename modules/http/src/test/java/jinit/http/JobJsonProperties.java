@@ -145,6 +145,41 @@ class JobJsonProperties {
         assertEquals(Stdio.DEFAULT, spec.stdio());
     }
 
+    /** Values as jackson-jr reads them back: maps, lists, strings, ints, longs beyond int, booleans and nulls. */
+    @Provide
+    Arbitrary<Object> values() {
+        Arbitrary<Object> leaves = Arbitraries.oneOf(
+                Arbitraries.strings().ofMaxLength(8).excludeChars('\0').withCharRange(' ', '~').withChars('é', '\n', '"', '\\'),
+                Arbitraries.integers(), Arbitraries.longs().greaterOrEqual(1L << 40), Arbitraries.of(true, false),
+                Arbitraries.just(null));
+        return Arbitraries.recursive(() -> leaves, inner -> Arbitraries.oneOf(
+                inner.list().ofMaxSize(4).map(list -> (Object) list),
+                Arbitraries.maps(Arbitraries.strings().alpha().ofMaxLength(6), inner).ofMaxSize(4)
+                        .map(map -> (Object) new java.util.LinkedHashMap<>(map))), 0, 3);
+    }
+
+    @Property(tries = 500)
+    void anyValueWrittenReadsBackTheSame(@ForAll("values") Object value) throws SpecException {
+        byte[] json = JobJson.value(value);
+        assertEquals(value, JobJson.read(json), new String(json, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anyTopLevelValueReadsStrictly() throws SpecException {
+        assertEquals(List.of(Map.of("a", 1), List.of(), "x"), JobJson.read("[{\"a\":1},[],\"x\"]".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("text", JobJson.read("\"text\"".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(null, JobJson.read("null".getBytes(StandardCharsets.UTF_8)));
+        Map<String, Object> ordered = new java.util.LinkedHashMap<>();
+        ordered.put("b", java.util.Arrays.asList(1, null));
+        ordered.put("a", null);
+        assertEquals("{\"b\":[1,null],\"a\":null}", new String(JobJson.value(ordered), StandardCharsets.UTF_8),
+                "a null is written, and keys keep their order");
+        for (String bad : List.of("[1] [2]", "[1,]", "{\"a\":1,\"a\":2}", "", "[" .repeat(100))) {
+            SpecException e = assertThrows(SpecException.class, () -> JobJson.read(bad.getBytes(StandardCharsets.UTF_8)), bad);
+            assertTrue(e.getMessage().startsWith("malformed JSON"), bad + ": " + e.getMessage());
+        }
+    }
+
     private static void assertMessage(String body, String expected) {
         SpecException e = assertThrows(SpecException.class, () -> JobJson.readSpec(body.getBytes(StandardCharsets.UTF_8)));
         assertTrue(e.getMessage().contains(expected), e.getMessage() + " should contain " + expected);

@@ -264,9 +264,11 @@ public final class Posix {
     }
 
     /**
-     * {@code n} bytes from getrandom(2) with flags 0: this blocks only until the kernel's entropy pool
-     * has been initialised once after boot, and never after that. Early in boot that wait can be
-     * noticeable on machines without a hardware RNG, so PID 1 should not call this before it must.
+     * {@code n} bytes from getrandom(2) with flags 0: this blocks only until the kernel's random generator has
+     * been initialised once after boot, and never after that. A trusted CPU generator (RDRAND, RNDR) or a
+     * bootloader's seed initialises it before init runs; without one, the first call waits for the kernel to
+     * gather entropy (since 5.4 from timer jitter: seconds, where older kernels could wait minutes), so PID 1 should
+     * not call this before it must.
      */
     public byte[] getrandom(int n) throws PosixException {
         byte[] result = new byte[n];
