@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -144,7 +144,7 @@ class AccessMatrixTest {
         int newline = out.lastIndexOf('\n');
         int status = Integer.parseInt(out.substring(newline + 1).strip());
         // 28: --max-time cut a stream (GET /events) after its head had come.
-        boolean complete = result.status().equals(new WaitStatus.Exited(0)) || result.status().equals(new WaitStatus.Exited(28));
+        boolean complete = result.status().equals(new ExitStatus.Code(0)) || result.status().equals(new ExitStatus.Code(28));
         assertTrue(complete && status != 0, () -> "curl " + argv + ": " + result);
         return new Answer(status, out.substring(0, newline));
     }
@@ -333,7 +333,7 @@ class AccessMatrixTest {
         Processes.Result result = Processes.run(List.of(SETPRIV.toString(), "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--",
                 "/bin/bash", "-c", "exec 3<>/dev/tcp/$1/$2 && printf '%s' \"$3\" >&3 && exec cat <&3", "raw-request",
                 daemon.address().getAddress().getHostAddress(), Integer.toString(daemon.address().getPort()), request), Duration.ofSeconds(30));
-        assertEquals(new WaitStatus.Exited(0), result.status(), result::toString);
+        assertEquals(new ExitStatus.Code(0), result.status(), result::toString);
         String answer = result.stdout();
         String[] statusLine = answer.substring(0, Math.max(0, answer.indexOf("\r\n"))).split(" ");
         assertTrue(statusLine.length > 1 && statusLine[0].startsWith("HTTP/1."), () -> "not an HTTP answer: " + answer);
@@ -358,7 +358,7 @@ class AccessMatrixTest {
             try {
                 Answer accepted = call(own, own.token(), admin, "POST", "/system/poweroff", null);
                 assertEquals(202, accepted.status(), () -> admin + ": " + accepted);
-                assertEquals(new WaitStatus.Exited(0), own.awaitExit(), () -> admin + "'s poweroff");
+                assertEquals(new ExitStatus.Code(0), own.awaitExit(), () -> admin + "'s poweroff");
             } finally {
                 own.close();
             }
@@ -537,7 +537,7 @@ class AccessMatrixTest {
                         "--clear-groups", "--", "/bin/bash", "-c", "exec 3<>/dev/tcp/$1/$2 && printf '%s' \"$3\" >&3 && exec 3>&-",
                         "send-and-close", fresh.address().getAddress().getHostAddress(), Integer.toString(fresh.address().getPort()),
                         request), Duration.ofSeconds(30));
-                assertEquals(new WaitStatus.Exited(0), sent.status(), sent::toString);
+                assertEquals(new ExitStatus.Code(0), sent.status(), sent::toString);
             }
             // Each request is refused (the daemon looked after the close) or the user's own (it looked before).
             List<Map<String, Object>> started = Eventually.await("all " + attempts + " requests to be handled", () -> {

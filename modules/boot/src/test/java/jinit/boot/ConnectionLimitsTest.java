@@ -217,6 +217,21 @@ class ConnectionLimitsTest {
      * A connection that sends nothing is cut once min(idleInterval, maxReqTime) has passed, checked every clockTick;
      * one that sent a whole request and got its answer once it has been idle for idleInterval; neither before.
      */
+    /**
+     * jdk.httpserver counts a request against maxReqTime until its body has been read, and then closes it: a route
+     * that reads no body must drain it first, or a stop that takes longer than maxReqTime is cut unanswered.
+     */
+    @Test
+    void aSlowStopSentWithABodyItDoesNotNeedIsAnswered() throws Exception {
+        daemon.start("stubborn", "{\"exec\":\"/bin/sh\",\"args\":[\"-c\",\"trap '' TERM; echo ready; exec sleep 100\"]}");
+        Eventually.await("the shell to ignore TERM", () -> daemon.get("/job/stubborn/log").text(), log -> log.contains("ready"));
+        Http.Response stopped = daemon.request("POST", "/job/stubborn/stop?timeout=" + (MAX_REQ_TIME_MS + 2_000),
+                Map.of("Content-Type", "application/json"), "{\"unused\":true}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, stopped.status(), stopped::toString);
+        assertEquals("exited", stopped.json().get("state"));
+        assertEquals(204, daemon.delete("/job/stubborn").status());
+    }
+
     @Test
     void idleConnectionsAreCut() throws Exception {
         List<SocketChannel> silent = new ArrayList<>();

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import jinit.posix.WaitStatus;
+import jinit.api.ExitStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,10 +66,10 @@ class LogFloodTest {
             assertNoContent(daemon.delete("/job/" + id));
 
             for (int i = 0; i < readers.size(); i++) {
-                WaitStatus status = Processes.awaitExit(readers.get(i), Duration.ofSeconds(60));
+                ExitStatus status = Processes.awaitExit(readers.get(i), Duration.ofSeconds(60));
                 String result = Files.readString(readerOutputs.get(i));
                 // 28: curl's --max-time ended a read that was still going, which is as good.
-                assertTrue(status.equals(new WaitStatus.Exited(0)) || status.equals(new WaitStatus.Exited(28)), status + ": " + result);
+                assertTrue(status.equals(new ExitStatus.Code(0)) || status.equals(new ExitStatus.Code(28)), status + ": " + result);
                 assertTrue(result.matches("200 [1-9]\\d*"), "a stamped read of 16 MiB of newlines: " + result);
             }
 

@@ -111,9 +111,14 @@ final class Routes implements HttpHandler {
     }
 
     /** One route: a method and a path pattern whose ":name" segments are captured. */
-    private record Route(String method, String[] pattern, Action action) {
+    /** {@code readsBody}: only a start reads one; any other route drains what a client sent before it acts. */
+    private record Route(String method, String[] pattern, boolean readsBody, Action action) {
         Route(String method, String pattern, Action action) {
-            this(method, pattern.substring(1).split("/"), action);
+            this(method, pattern.substring(1).split("/"), false, action);
+        }
+
+        static Route withBody(String method, String pattern, Action action) {
+            return new Route(method, pattern.substring(1).split("/"), true, action);
         }
 
         Map<String, String> match(List<String> path) {
@@ -140,10 +145,10 @@ final class Routes implements HttpHandler {
                     for (Job job : jobs) parts.add(json(caller, job));
                     return Reply.jsonArray(parts);
                 }),
-                new Route("POST", "/job", (exchange, params, caller) ->
+                Route.withBody("POST", "/job", (exchange, params, caller) ->
                         created(policy.view(caller, supervisor.start(policy.admitStart(caller, null, readSpec(exchange)), caller)))),
                 new Route("GET", "/job/:id", this::getJob),
-                new Route("PUT", "/job/:id", (exchange, params, caller) -> {
+                Route.withBody("PUT", "/job/:id", (exchange, params, caller) -> {
                     String id = jobId(params);
                     return created(supervisor.put(id, policy.admitStart(caller, id, readSpec(exchange)), caller));
                 }),
@@ -301,9 +306,10 @@ final class Routes implements HttpHandler {
             Map<String, String> params = route.match(path);
             if (params == null) continue;
             if (route.method.equals(method)) {
-                // A request without a body is complete now; saying so keeps a long wait or stream from
-                // counting against the server's request-read timeout (sun.net.httpserver.maxReqTime).
-                if (!method.equals("POST") && !method.equals("PUT")) exchange.getRequestBody().close();
+                // Until its body has been read, jdk.httpserver counts a request against the request-read timeout
+                // (sun.net.httpserver.maxReqTime, 5 s) and then closes it: a stop, wait or stream that a client sent
+                // with a body it does not need would be cut. Draining it now completes the request.
+                if (!route.readsBody) exchange.getRequestBody().close();
                 return route.action.run(exchange, params, caller);
             }
             allowed.add(route.method);
