@@ -45,7 +45,8 @@ record HelperReport(int step, int errno, String lostBecause) {
             case CHDIR -> new SpawnException(errno, Errno.message("chdir", request.cwd(), why, errno));
             case SEARCH -> ProgramSearch.notFound(request.path(), request.searchPath(), errno, why);
             case CHECK -> new SpawnException(errno, Errno.message("exec", request.path(), why, errno));
-            default -> new SpawnException(errno, "jinit-exec refused its arguments (step " + step + "): " + why);
+            case USAGE -> new SpawnException(errno, "jinit-exec refused its arguments: " + why);
+            default -> new SpawnException(errno, "jinit-exec reported an unknown step " + step + ": " + why);
         };
     }
 }
