@@ -46,6 +46,8 @@ final class FailStop implements Thread.UncaughtExceptionHandler {
     private final boolean pid1;
     private final Runnable forcedStop;
     private final long forceAfterMillis;
+    /** Made at start: building the line when it is needed could fail for want of heap. */
+    private final String overdue;
     private final Consumer<String> console;
     private final LongSupplier nanoTime;
     private final AtomicBoolean failing = new AtomicBoolean();
@@ -67,6 +69,7 @@ final class FailStop implements Thread.UncaughtExceptionHandler {
         this.pid1 = pid1;
         this.forcedStop = forcedStop;
         this.forceAfterMillis = forceAfterMillis;
+        this.overdue = "the orderly stop did not end init within " + forceAfterMillis + " ms; forcing it";
         this.console = console;
         this.nanoTime = nanoTime;
         this.lastLogged = nanoTime.getAsLong() - LOG_EVERY_NANOS;
@@ -171,10 +174,21 @@ final class FailStop implements Thread.UncaughtExceptionHandler {
         } catch (InterruptedException e) {
             // Nobody interrupts this thread; if someone does, the stop is overdue all the same.
         }
-        try {
-            say("the orderly stop did not end init within " + forceAfterMillis + " ms; forcing it");
-        } finally {
-            forcedStop.run();
+        say(overdue);
+        // Forcing needs a little heap too (a native call, a line), and the heap may still be exhausted: a failed try
+        // must not end this thread, the last one that can end init. Again every second, until one gets through.
+        while (true) {
+            try {
+                forcedStop.run();
+                return; // as PID 1 it does not return; a test's stand-in does
+            } catch (Throwable e) {
+                // Garbage is still collected meanwhile; the next try may find room.
+            }
+            try {
+                Thread.sleep(1_000);
+            } catch (InterruptedException e) {
+                // As above: nobody interrupts this thread.
+            }
         }
     }
 
