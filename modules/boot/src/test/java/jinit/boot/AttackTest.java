@@ -96,9 +96,14 @@ class AttackTest {
         return asUid(NOBODY, NOGROUP, method, path, json);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
+    private static final Set<Integer> portsHandedOut = new HashSet<>();
+
+    /** A port free now and never handed out before in this run: the kernel's picks repeat often enough (65 draws collide ~7% of the time) to fail a test. */
+    private static synchronized int freePort() throws IOException {
+        while (true) {
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (portsHandedOut.add(probe.getLocalPort())) return probe.getLocalPort();
+            }
         }
     }
 
