@@ -3,6 +3,7 @@
 # Everything downloaded goes under $JINIT_CACHE (default: <repo>/.cache, which git ignores):
 #   $JINIT_CACHE/trixie/apt/         private apt state (lists, etc/sources.list); never the host's
 #   $JINIT_CACHE/trixie/debs/<arch>/ downloaded .deb files
+#   $JINIT_CACHE/trixie/src/<pkg>/   downloaded source packages (.dsc and its tarballs)
 #   $JINIT_CACHE/trixie/<arch>/...   extracted trees (JDK, sysroot, kernel)
 
 JINIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,7 +68,10 @@ trixie_update() {
   [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] \
     || die "/usr/share/keyrings/debian-archive-keyring.gpg missing; apt-get install debian-archive-keyring"
   mkdir -p "$TRIXIE_APT_DIR/lists/partial" "$TRIXIE_APT_DIR/cache/archives/partial"
-  local src="deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) trixie main"
+  # deb-src: trixie's source packages too (trixie_source), for what the image builds itself (rootfs/build-curl).
+  local mirror src key="signed-by=/usr/share/keyrings/debian-archive-keyring.gpg"
+  mirror="$(debian_mirror)"
+  src="$(printf '%s\n' "deb [arch=amd64,arm64 $key] $mirror trixie main" "deb-src [$key] $mirror trixie main")"
   if [ "$(cat "$TRIXIE_APT_DIR/sources.list" 2>/dev/null)" != "$src" ]; then
     echo "$src" > "$TRIXIE_APT_DIR/sources.list"
     rm -f "$TRIXIE_APT_DIR/updated"
@@ -141,6 +145,49 @@ trixie_download() {
     rm -rf "$dir/.partial"
   fi
   printf '%s\n' "${files[@]}"
+}
+
+# trixie_source PKG: downloads trixie's source package PKG (.dsc, orig and debian tarballs; apt checks each file
+# against the signed Sources index) into $JINIT_CACHE/trixie/src/PKG/, reusing a complete earlier download, and
+# prints the .dsc's path. The newest version in the index comes first; a version whose files the mirror answers
+# 404 for is skipped, with a warning, for the next older one (remembered until the next apt-get update, which
+# tries it again). That happens: in December 2026 the Sources index listed curl 8.14.1-2+deb13u7 (the version
+# of trixie's curl binaries), but the mirror answered 404 for its .dsc and debian tarball, and served +deb13u5's.
+trixie_source() {
+  local pkg="$1" dir="$JINIT_CACHE/trixie/src/$1" v dsc i j
+  local -a vs
+  trixie_update
+  mapfile -t vs < <(trixie_query apt-cache showsrc --only-source "$pkg" | sed -n 's/^Version: //p' | sort -u)
+  [ ${#vs[@]} -gt 0 ] || die "source package $pkg is not in trixie"
+  for ((i = 1; i < ${#vs[@]}; i++)); do # newest first, in dpkg's order (sort -V gets ~ wrong)
+    for ((j = i; j > 0; j--)); do
+      dpkg --compare-versions "${vs[j]}" gt "${vs[j - 1]}" || break
+      v="${vs[j]}"; vs[j]="${vs[j - 1]}"; vs[j - 1]="$v"
+    done
+  done
+  mkdir -p "$dir" "$TRIXIE_APT_DIR/memo"
+  for v in "${vs[@]}"; do
+    dsc="$dir/${pkg}_${v#*:}.dsc"
+    [ -f "$TRIXIE_APT_DIR/memo/unserved-${pkg}_$v" ] && continue
+    if [ ! -f "$dsc.complete" ]; then
+      log "downloading the source package $pkg $v"
+      if ! (cd "$dir" && trixie_apt apt-get -q source --only-source --download-only "$pkg=$v" 2>&1) > "$dir/apt.log" \
+         || [ ! -s "$dsc" ]; then
+        cat "$dir/apt.log" >&2
+        # Only a file the mirror answers 404 for means "not served"; any other failure stops the build.
+        grep -q ' 404 ' "$dir/apt.log" || die "apt-get source $pkg=$v failed (see above)"
+        log "warning: the mirror does not serve the source of $pkg $v"
+        touch "$TRIXIE_APT_DIR/memo/unserved-${pkg}_$v"
+        continue
+      fi
+      touch "$dsc.complete"; rm -f "$dir/apt.log"
+    fi
+    [ "$v" = "${vs[0]}" ] \
+      || log "warning: using the source of $pkg $v, not trixie's newest (${vs[0]}), which the mirror does not serve"
+    echo "$dsc"
+    return 0
+  done
+  die "no version of the source package $pkg could be downloaded"
 }
 
 # trixie_closure ARCH PKG...: the packages these depend on (recursively, no recommends), including themselves.
