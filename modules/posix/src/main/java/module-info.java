@@ -4,11 +4,7 @@
  */
 module jinit.posix {
     requires transitive jinit.api; // plain data: a child ends with an ExitStatus, fd names follow FdSpec's rule, signals are Signal's
-    requires org.jnrproject.ffi;
-    requires org.jnrproject.jffi;
+    requires org.jnrproject.jffi; // glibc through jffi's low-level API (see LibC)
 
     exports jinit.posix;
-    // jnr-ffi generates the implementations of these interfaces in an unnamed module,
-    // so they must be exported to everyone; nothing outside jinit.posix should use them.
-    exports jinit.posix.ffi;
 }

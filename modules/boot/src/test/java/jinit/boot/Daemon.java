@@ -113,9 +113,8 @@ final class Daemon implements AutoCloseable {
         if (config.pidNamespace()) argv.addAll(List.of(UNSHARE.toString(), "--pid", "--fork", "--mount-proc"));
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(List.of("-p", modulePath(), "-cp", classPath()));
-        // The image's behaviour-changing flags (jlink/link): jnr-ffi without its ASM-generated stubs.
-        argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true",
-                "-Djnr.ffi.asm.enabled=false"));
+        // The image's behaviour-changing flags (jlink/link).
+        argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
         execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
         argv.addAll(config.jvmOptions());
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
@@ -139,8 +138,8 @@ final class Daemon implements AutoCloseable {
 
     /**
      * The test JVM's module path holds jinit's modules and the named libraries; Surefire puts the
-     * rest (jnr-ffi's asm among them) on the class path, where jnr-ffi, an automatic
-     * module, can read them. The daemon gets both, less this module's test classes.
+     * rest on the class path, among them jffi's native jar, from which jffi (an automatic module)
+     * unpacks its stub. The daemon gets both, less this module's test classes.
      */
     private static String modulePath() {
         String path = System.getProperty("jdk.module.path");

@@ -1,19 +1,16 @@
 package jinit.posix;
 
 import jinit.api.ExitStatus;
-import jinit.posix.ffi.LibC;
 
 /** A child that ended and is still a zombie until {@link #reap()}. */
 public final class ChildExit {
     private static final int WNOHANG = 1;
 
-    private final LibC libc;
     private final int pid;
     private final ExitStatus status;
     private boolean reaped;
 
-    ChildExit(LibC libc, int pid, ExitStatus status) {
-        this.libc = libc;
+    ChildExit(int pid, ExitStatus status) {
         this.pid = pid;
         this.status = status;
     }
@@ -33,7 +30,7 @@ public final class ChildExit {
     public synchronized void reap() {
         if (!reaped) {
             reaped = true;
-            libc.waitpid(pid, 0, WNOHANG);
+            LibC.waitpid(pid, 0, WNOHANG);
         }
     }
 

@@ -1,7 +1,5 @@
 package jinit.posix;
 
-import jinit.posix.ffi.LibC;
-
 /**
  * What jinit-exec reports before it execs a job's program: the step that failed, and its errno. The step
  * numbers are the {@code enum step} of {@code src/main/c/jinit-exec.c}; keep the two in step.
@@ -27,14 +25,14 @@ record HelperReport(int step, int errno, String lostBecause) {
     }
 
     /** Throws what the failed step means for the job; returns for {@link #READY}. */
-    void throwIfFailed(SpawnRequest request, LibC libc) throws SpawnException {
+    void throwIfFailed(SpawnRequest request) throws SpawnException {
         if (lostBecause != null) {
             throw new SpawnException(errno, "jinit-exec ended before it reported (" + lostBecause + ")");
         }
         if (step == READY) {
             return;
         }
-        String why = libc.strerror(errno);
+        String why = LibC.strerror(errno);
         throw switch (step) {
             case SETGROUPS, SETGID, SETUID -> {
                 Credentials ids = request.credentials();

@@ -1,15 +1,11 @@
 package jinit.posix;
 
+import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import jinit.posix.ffi.LibC;
-import jnr.ffi.LastError;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
 
 /**
  * Drains any number of pipes (or sockets) on one platform thread, "jinit-output", with epoll.
@@ -51,10 +47,9 @@ public final class OutputPump implements AutoCloseable {
     private static final int EFD_CLOEXEC = OpenFlags.O_CLOEXEC;
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
+    private static final MemoryIO MEMORY = LibC.memory();
 
     private final Posix posix;
-    private final LibC libc;
-    private final Runtime runtime;
     private final EpollEventLayout layout;
     private final int epollFd;
     /** An eventfd in the epoll set, written by {@link #close()} to wake the thread. */
@@ -63,37 +58,36 @@ public final class OutputPump implements AutoCloseable {
     private final Object lock = new Object();
     private final Thread thread;
 
-    // Guarded by lock: the one epoll_event that watch() fills in for epoll_ctl, and the closed flag.
-    private final Pointer ctlEvent;
+    // Guarded by lock: the one epoll_event (native memory) that watch() fills in for epoll_ctl, and the closed flag.
+    private final long ctlEvent;
     private boolean closed;
 
-    // Owned by the pump thread.
-    private final Pointer events;
-    private final Pointer buffer;
+    // Native memory owned by the pump thread. It and ctlEvent are freed when the thread ends.
+    private final long events;
+    private final long buffer;
     /** What {@code buffer} holds after a read, in the heap, lent to sinks. */
     private final byte[] lent = new byte[BUFFER_SIZE];
 
     private OutputPump(Posix posix) throws PosixException {
         this.posix = posix;
-        this.libc = posix.libc();
-        this.runtime = posix.runtime();
         this.layout = EpollEventLayout.forArch(System.getProperty("os.arch"));
-        this.ctlEvent = Memory.allocateDirect(runtime, layout.size(), true);
-        this.events = Memory.allocateDirect(runtime, (long) layout.size() * MAX_EVENTS, true);
-        this.buffer = Memory.allocateDirect(runtime, BUFFER_SIZE, false);
-        this.epollFd = libc.epoll_create1(EPOLL_CLOEXEC);
-        posix.check(epollFd, "epoll_create1", null);
-        this.wakeFd = libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wakeFd < 0) {
-            PosixException e = posix.failure("eventfd", null, LastError.getLastError(runtime));
-            libc.close(epollFd);
-            throw e;
-        }
+        this.ctlEvent = LibC.allocate(layout.size(), true);
+        this.events = LibC.allocate((long) layout.size() * MAX_EVENTS, true);
+        this.buffer = LibC.allocate(BUFFER_SIZE, false);
+        int epoll = -1;
+        int wake = -1;
         try {
+            epoll = LibC.epoll_create1(EPOLL_CLOEXEC);
+            posix.check(epoll, "epoll_create1", null);
+            wake = LibC.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            posix.check(wake, "eventfd", null);
+            this.epollFd = epoll;
+            this.wakeFd = wake;
             add(wakeFd);
-        } catch (PosixException e) {
-            libc.close(wakeFd);
-            libc.close(epollFd);
+        } catch (Throwable e) {
+            if (wake >= 0) LibC.close(wake);
+            if (epoll >= 0) LibC.close(epoll);
+            freeMemory();
             throw e;
         }
         this.thread = Thread.ofPlatform().name("jinit-output").daemon(true).unstarted(this::run);
@@ -120,9 +114,9 @@ public final class OutputPump implements AutoCloseable {
             if (readFd == wakeFd || readFd == epollFd || watches.containsKey(readFd)) {
                 throw new IllegalArgumentException("fd " + readFd + " is already watched");
             }
-            int flags = libc.fcntl(readFd, F_GETFL, 0);
+            int flags = LibC.fcntl(readFd, F_GETFL, 0);
             posix.check(flags, "fcntl F_GETFL", Integer.toString(readFd));
-            posix.check(libc.fcntl(readFd, F_SETFL, flags | OpenFlags.O_NONBLOCK), "fcntl F_SETFL",
+            posix.check(LibC.fcntl(readFd, F_SETFL, flags | OpenFlags.O_NONBLOCK), "fcntl F_SETFL",
                     Integer.toString(readFd));
             // In the map before epoll can report the fd, so the pump always finds its sink.
             watches.put(readFd, new Watch(sink));
@@ -148,7 +142,7 @@ public final class OutputPump implements AutoCloseable {
             closed = true;
             // An eventfd is written as one native 8-byte integer that is added to its counter.
             byte[] one = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder()).putLong(1).array();
-            libc.write(wakeFd, one, one.length);
+            LibC.write(wakeFd, one, one.length);
         }
         boolean interrupted = false;
         while (Thread.currentThread() != thread && thread.isAlive()) {
@@ -166,7 +160,7 @@ public final class OutputPump implements AutoCloseable {
     private void add(int fd) throws PosixException {
         synchronized (lock) {
             layout.write(ctlEvent, EPOLLIN | EPOLLRDHUP | EPOLLHUP, fd);
-            posix.check(libc.epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, ctlEvent.address()), "epoll_ctl",
+            posix.check(LibC.epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, ctlEvent), "epoll_ctl",
                     Integer.toString(fd));
         }
     }
@@ -174,9 +168,9 @@ public final class OutputPump implements AutoCloseable {
     private void run() {
         try {
             while (true) {
-                int n = libc.epoll_wait(epollFd, events.address(), MAX_EVENTS, -1);
+                int n = LibC.epoll_wait(epollFd, events, MAX_EVENTS, -1);
                 if (n < 0) {
-                    int errno = LastError.getLastError(runtime);
+                    int errno = LibC.errno();
                     if (errno == Errno.EINTR) {
                         continue;
                     }
@@ -200,9 +194,18 @@ public final class OutputPump implements AutoCloseable {
             for (int fd : watches.keySet()) {
                 finish(fd);
             }
-            libc.close(wakeFd);
-            libc.close(epollFd);
+            LibC.close(wakeFd);
+            LibC.close(epollFd);
+            synchronized (lock) {
+                freeMemory(); // watch() uses ctlEvent only under the lock, and never once closed
+            }
         }
+    }
+
+    private void freeMemory() {
+        LibC.free(ctlEvent);
+        LibC.free(events);
+        LibC.free(buffer);
     }
 
     /**
@@ -216,9 +219,9 @@ public final class OutputPump implements AutoCloseable {
         }
         boolean hungUp = (mask & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) != 0;
         while (true) {
-            long got = libc.read(fd, buffer.address(), BUFFER_SIZE);
+            long got = LibC.read(fd, buffer, BUFFER_SIZE);
             if (got > 0) {
-                buffer.get(0, lent, 0, (int) got);
+                MEMORY.getByteArray(buffer, lent, 0, (int) got);
                 watch.data(fd, lent, (int) got);
                 if (!hungUp) {
                     return;
@@ -227,7 +230,7 @@ public final class OutputPump implements AutoCloseable {
                 finish(fd);
                 return;
             } else {
-                int errno = LastError.getLastError(runtime);
+                int errno = LibC.errno();
                 if (errno == Errno.EINTR) {
                     continue;
                 }
@@ -247,8 +250,8 @@ public final class OutputPump implements AutoCloseable {
      */
     private void finish(int fd) {
         Watch watch = watches.remove(fd);
-        libc.epoll_ctl(epollFd, EPOLL_CTL_DEL, fd, 0);
-        libc.close(fd);
+        LibC.epoll_ctl(epollFd, EPOLL_CTL_DEL, fd, 0);
+        LibC.close(fd);
         if (watch != null) {
             watch.closed(fd);
         }
@@ -303,17 +306,19 @@ public final class OutputPump implements AutoCloseable {
             };
         }
 
-        void write(Pointer p, int mask, long data) {
-            p.putInt(0, mask);
-            p.putLong(dataOffset, data);
+        /** Fills in the epoll_event at address {@code event}. */
+        void write(long event, int mask, long data) {
+            MEMORY.putInt(event, mask);
+            MEMORY.putLong(event + dataOffset, data);
         }
 
-        int events(Pointer array, int i) {
-            return array.getInt((long) i * size);
+        /** The events of entry {@code i} of the epoll_event array at address {@code array}. */
+        int events(long array, int i) {
+            return MEMORY.getInt(array + (long) i * size);
         }
 
-        long data(Pointer array, int i) {
-            return array.getLong((long) i * size + dataOffset);
+        long data(long array, int i) {
+            return MEMORY.getLong(array + (long) i * size + dataOffset);
         }
     }
 }

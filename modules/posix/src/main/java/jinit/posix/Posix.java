@@ -6,11 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import jinit.posix.ffi.LibC;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Platform;
-import jnr.ffi.Runtime;
 
 /**
  * The native calls jinit makes, as plain Java. One instance per JVM, from {@link #load()}.
@@ -40,39 +35,24 @@ public final class Posix {
 
     private static Posix instance;
 
-    private final LibC libc;
-    private final Runtime runtime;
-    private final WaitidReaper reaper;
-    private final SocketOwners socketOwners;
+    private final WaitidReaper reaper = new WaitidReaper();
+    private final SocketOwners socketOwners = new SocketOwners();
     private PosixSpawner spawner;
     private PeerUids peerUids;
 
-    private Posix(LibC libc) {
-        this.libc = libc;
-        this.runtime = Runtime.getRuntime(libc);
-        this.socketOwners = new SocketOwners(libc, runtime);
-        this.reaper = new WaitidReaper(libc, runtime);
-    }
+    private Posix() {}
 
-    /**
-     * Binds libc, once per JVM. A jlink image ships jffi's native stub as
-     * {@code lib/jffi/<arch>-Linux/libjffi-1.2.so}; pointing jffi there keeps it from unpacking the
-     * stub into a temporary directory, which PID 1 may not have (or may not be able to write).
-     */
+    /** Binds libc (see {@link LibC}), once per JVM; a libc or jffi stub that cannot be loaded fails here. */
     public static synchronized Posix load() {
         if (instance == null) {
-            Path stubs = Path.of(System.getProperty("java.home"), "lib", "jffi");
-            if (Files.isDirectory(stubs) && System.getProperty("jffi.boot.library.path") == null) {
-                System.setProperty("jffi.boot.library.path", stubs.toString());
-            }
-            String libcName = Platform.getNativePlatform().getStandardCLibraryName();
-            instance = new Posix(LibraryLoader.create(LibC.class).load(libcName));
+            LibC.getpid(); // initialises LibC: loads jffi's stub and libc, resolves every function
+            instance = new Posix();
         }
         return instance;
     }
 
     public int getpid() {
-        return libc.getpid();
+        return LibC.getpid();
     }
 
     /** The spawner; its thread "jinit-spawner" starts on first use. */
@@ -93,50 +73,50 @@ public final class Posix {
 
     /** Sends {@code signal} to {@code pid}, or to the process group {@code -pid} when negative. */
     public void kill(int pid, int signal) throws PosixException {
-        check(libc.kill(pid, signal), "kill", Integer.toString(pid));
+        check(LibC.kill(pid, signal), "kill", Integer.toString(pid));
     }
 
     /** Orphaned descendants are reparented to this process instead of PID 1 (a no-op in effect when we are PID 1). */
     public void setChildSubreaper() throws PosixException {
-        check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "PR_SET_CHILD_SUBREAPER");
+        check(LibC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl", "PR_SET_CHILD_SUBREAPER");
     }
 
     /** Sets this process's RLIMIT_NOFILE, soft and hard, to {@code limit} (raising the hard limit needs root). */
     public void setOpenFileLimit(long limit) throws PosixException {
-        check(libc.setrlimit(RLIMIT_NOFILE, new long[] {limit, limit}), "setrlimit", "RLIMIT_NOFILE " + limit);
+        check(LibC.setrlimit(RLIMIT_NOFILE, limit, limit), "setrlimit", "RLIMIT_NOFILE " + limit);
     }
 
     /** A pipe whose ends are both close-on-exec here; the spawner dup2s them into children. */
     public FdPair pipe() throws PosixException {
         int[] fds = new int[2];
-        check(libc.pipe2(fds, OpenFlags.O_CLOEXEC), "pipe2", null);
+        check(LibC.pipe2(fds, OpenFlags.O_CLOEXEC), "pipe2", null);
         return new FdPair(fds[0], fds[1]);
     }
 
     /** open(2) with {@link OpenFlags}; O_CLOEXEC is always added so no child inherits the fd by accident. */
     public int open(String path, int flags, int mode) throws PosixException {
-        int fd = libc.open(path, flags | OpenFlags.O_CLOEXEC, mode);
+        int fd = LibC.open(path, flags | OpenFlags.O_CLOEXEC, mode);
         check(fd, "open", path);
         return fd;
     }
 
     /** Closes {@code fd}; errors are ignored because Linux releases the fd even when close fails. */
     public void close(int fd) {
-        libc.close(fd);
+        LibC.close(fd);
     }
 
     public boolean isOpen(int fd) {
-        return libc.fcntl(fd, F_GETFD, 0) != -1 || LastError.getLastError(runtime) != Errno.EBADF;
+        return LibC.fcntl(fd, F_GETFD, 0) != -1 || LibC.errno() != Errno.EBADF;
     }
 
     /** dup2(2); the new fd is not close-on-exec. */
     public void dup2(int from, int to) throws PosixException {
-        check(libc.dup2(from, to), "dup2", from + " -> " + to);
+        check(LibC.dup2(from, to), "dup2", from + " -> " + to);
     }
 
     /** mount(2); {@code source}, {@code fstype} and {@code data} may be null. Flags from {@link MountFlags}. */
     public void mount(String source, String target, String fstype, long flags, String data) throws PosixException {
-        check(libc.mount(source, target, fstype, flags, data), "mount", target);
+        check(LibC.mount(source, target, fstype, flags, data), "mount", target);
     }
 
     /** Sets IFF_UP on a network interface, as {@code ip link set NAME up} does; harmless if it is up. */
@@ -147,18 +127,18 @@ public final class Posix {
         }
         byte[] ifreq = new byte[IFREQ_SIZE];
         System.arraycopy(encoded, 0, ifreq, 0, encoded.length);
-        int socket = libc.socket(SocketConstants.AF_INET, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, 0);
+        int socket = LibC.socket(SocketConstants.AF_INET, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, 0);
         check(socket, "socket", "AF_INET");
         try {
-            check(libc.ioctl(socket, SIOCGIFFLAGS, ifreq), "ioctl", "SIOCGIFFLAGS " + name);
+            check(LibC.ioctl(socket, SIOCGIFFLAGS, ifreq), "ioctl", "SIOCGIFFLAGS " + name);
             // ifr_flags is a native-endian short; both supported architectures are little-endian.
             int flags = (ifreq[IFNAMSIZ] & 0xff) | (ifreq[IFNAMSIZ + 1] & 0xff) << 8;
             flags |= IFF_UP | IFF_RUNNING;
             ifreq[IFNAMSIZ] = (byte) flags;
             ifreq[IFNAMSIZ + 1] = (byte) (flags >> 8);
-            check(libc.ioctl(socket, SIOCSIFFLAGS, ifreq), "ioctl", "SIOCSIFFLAGS " + name);
+            check(LibC.ioctl(socket, SIOCSIFFLAGS, ifreq), "ioctl", "SIOCSIFFLAGS " + name);
         } finally {
-            libc.close(socket);
+            LibC.close(socket);
         }
     }
 
@@ -194,8 +174,8 @@ public final class Posix {
             throw new PosixException(Errno.EINVAL, "listen " + e.getMessage() + " (EINVAL)");
         }
         if (uid != 0 || gid != 0) return spawnerThread().listenAs(address, uid, gid);
-        int fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw listenFailure(address, LastError.getLastError(runtime));
+        int fd = LibC.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
+        if (fd < 0) throw listenFailure(address, LibC.errno());
         return bindAndListen(fd, address);
     }
 
@@ -203,23 +183,22 @@ public final class Posix {
     int bindAndListen(int fd, ListenAddress address) throws PosixException {
         try {
             if (address.protocol() == ListenAddress.Protocol.TCP) {
-                int[] on = {1};
-                listenStep(libc.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, on, Integer.BYTES), address);
+                listenStep(LibC.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1), address);
             }
             if (address.path() != null) {
                 removeStaleSocket(address);
             }
             byte[] sockaddr = address.sockaddr();
-            listenStep(libc.bind(fd, sockaddr, sockaddr.length), address);
+            listenStep(LibC.bind(fd, sockaddr), address);
             if (address.path() != null) {
-                listenStep(libc.chmod(address.path(), UNIX_SOCKET_MODE), address);
+                listenStep(LibC.chmod(address.path(), UNIX_SOCKET_MODE), address);
             }
             if (address.protocol() != ListenAddress.Protocol.UDP) {
-                listenStep(libc.listen(fd, LISTEN_BACKLOG), address);
+                listenStep(LibC.listen(fd, LISTEN_BACKLOG), address);
             }
             return fd;
         } catch (PosixException e) {
-            libc.close(fd);
+            LibC.close(fd);
             throw e;
         }
     }
@@ -255,12 +234,12 @@ public final class Posix {
     }
 
     public void sync() {
-        libc.sync();
+        LibC.sync();
     }
 
     /** reboot(2): does not return on success. Call {@link #sync()} first. */
     public void reboot(RebootCommand cmd) throws PosixException {
-        check(libc.reboot(cmd.code()), "reboot", cmd.name());
+        check(LibC.reboot(cmd.code()), "reboot", cmd.name());
     }
 
     /**
@@ -274,34 +253,22 @@ public final class Posix {
         byte[] result = new byte[n];
         int filled = 0;
         while (filled < n) {
-            byte[] chunk = filled == 0 ? result : new byte[n - filled];
-            long got = libc.getrandom(chunk, n - filled, 0);
+            long got = LibC.getrandom(result, filled, n - filled, 0);
             if (got < 0) {
-                int errno = LastError.getLastError(runtime);
+                int errno = LibC.errno();
                 if (errno == Errno.EINTR) {
                     continue;
                 }
                 throw failure("getrandom", null, errno);
-            }
-            if (chunk != result) {
-                System.arraycopy(chunk, 0, result, filled, (int) got);
             }
             filled += (int) got;
         }
         return result;
     }
 
-    LibC libc() {
-        return libc;
-    }
-
-    Runtime runtime() {
-        return runtime;
-    }
-
     void check(int result, String call, String subject) throws PosixException {
         if (result < 0) {
-            throw failure(call, subject, LastError.getLastError(runtime));
+            throw failure(call, subject, LibC.errno());
         }
     }
 
@@ -319,24 +286,24 @@ public final class Posix {
             throw new PosixException(Errno.EEXIST, Errno.message("listen", address.toString(),
                     "File exists and is not a socket, so it was left alone", Errno.EEXIST));
         }
-        if (libc.unlink(address.path()) < 0 && LastError.getLastError(runtime) != Errno.ENOENT) {
-            throw listenFailure(address, LastError.getLastError(runtime));
+        if (LibC.unlink(address.path()) < 0 && LibC.errno() != Errno.ENOENT) {
+            throw listenFailure(address, LibC.errno());
         }
     }
 
     private void listenStep(int result, ListenAddress address) throws PosixException {
         if (result < 0) {
-            throw listenFailure(address, LastError.getLastError(runtime));
+            throw listenFailure(address, LibC.errno());
         }
     }
 
     /** "listen tcp://127.0.0.1:80: Address already in use (EADDRINUSE)", whichever step failed. */
     PosixException listenFailure(ListenAddress address, int errno) {
         return new PosixException(errno,
-                Errno.message("listen", address.toString(), libc.strerror(errno), errno));
+                Errno.message("listen", address.toString(), LibC.strerror(errno), errno));
     }
 
     PosixException failure(String call, String subject, int errno) {
-        return new PosixException(errno, Errno.message(call, subject, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message(call, subject, LibC.strerror(errno), errno));
     }
 }

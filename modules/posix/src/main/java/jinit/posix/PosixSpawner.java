@@ -1,6 +1,6 @@
 package jinit.posix;
 
-import java.lang.ref.Reference;
+import com.kenai.jffi.MemoryIO;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,11 +10,6 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.LockSupport;
 import jinit.api.Signal;
-import jinit.posix.ffi.LibC;
-import jnr.ffi.LastError;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
 
 /**
  * Runs every posix_spawn on one dedicated platform thread, "jinit-spawner", whose native buffers are then
@@ -36,6 +31,7 @@ final class PosixSpawner implements Spawner {
     private static final short POSIX_SPAWN_SETSID = 0x80;
     private static final int SIGSET_SIZE = 128;
     private static final byte[] DEV_NULL = "/dev/null\0".getBytes(StandardCharsets.US_ASCII);
+    private static final MemoryIO MEMORY = LibC.memory();
     private static final short POLLIN = 0x1;
     /**
      * How long jinit-exec may take to drop ids, chdir and search PATH. Microseconds normally; a stat on a
@@ -46,53 +42,53 @@ final class PosixSpawner implements Spawner {
     private static final int GROUPS_PER_ARGUMENT = 10_000;
 
     private final Posix posix;
-    private final LibC libc;
-    private final Runtime runtime;
     private final WaitidReaper reaper;
     private final LinkedBlockingQueue<Call<?>> calls = new LinkedBlockingQueue<>();
 
-    // Owned by the spawner thread. Sizes are glibc's (x86_64 and aarch64 alike) with room to spare.
-    private final Pointer fileActions;
-    private final Pointer attr;
-    private final Pointer pidOut;
-    private final Pointer devNull;
-    private final Pointer pollFd;
-    private final Pointer report;
+    // Native memory owned by the spawner thread, kept as long as the JVM runs (so is the spawner).
+    // Sizes are glibc's (x86_64 and aarch64 alike) with room to spare.
+    private final long fileActions;
+    private final long attr;
+    private final long pidOut;
+    private final long devNull;
+    private final long pollFd;
+    private final long report;
     private final ArgumentBlock arguments;
     private Path helper;
     private String broken;
 
     PosixSpawner(Posix posix, WaitidReaper reaper) {
         this.posix = posix;
-        this.libc = posix.libc();
-        this.runtime = posix.runtime();
         this.reaper = reaper;
-        this.fileActions = Memory.allocateDirect(runtime, 256, true);
-        this.attr = Memory.allocateDirect(runtime, 512, true);
-        this.pidOut = Memory.allocateDirect(runtime, 8, true);
-        this.devNull = Memory.allocateDirect(runtime, DEV_NULL.length, true);
-        devNull.put(0, DEV_NULL, 0, DEV_NULL.length);
-        this.pollFd = Memory.allocateDirect(runtime, 8, true);
-        this.report = Memory.allocateDirect(runtime, HelperReport.SIZE, true);
-        this.arguments = new ArgumentBlock(runtime);
+        this.fileActions = LibC.allocate(256, true);
+        this.attr = LibC.allocate(512, true);
+        this.pidOut = LibC.allocate(8, true);
+        this.devNull = LibC.allocate(DEV_NULL.length, true);
+        MEMORY.putByteArray(devNull, DEV_NULL, 0, DEV_NULL.length);
+        this.pollFd = LibC.allocate(8, true);
+        this.report = LibC.allocate(HelperReport.SIZE, true);
+        this.arguments = new ArgumentBlock();
         initAttributes();
         Thread.ofPlatform().name("jinit-spawner").daemon(true).start(this::serve);
     }
 
     /** Signal mask and dispositions are the same for every child, so they are set once. */
     private void initAttributes() {
-        Pointer emptyMask = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
-        Pointer defaults = Memory.allocateDirect(runtime, SIGSET_SIZE, true);
-        // Bit (sig - 1) of the first word; written directly because glibc's sigaddset refuses its
-        // internal signals 32 and 33, which the child would otherwise keep ignored across exec.
-        defaults.putLong(0, ~(1L << (Signal.KILL - 1) | 1L << (Signal.STOP - 1)));
-        libc.posix_spawnattr_init(attr.address());
-        // The JVM blocks signals such as SIGQUIT on its threads; a child must not inherit that.
-        libc.posix_spawnattr_setsigmask(attr.address(), emptyMask.address());
-        libc.posix_spawnattr_setsigdefault(attr.address(), defaults.address());
-        // glibc copied both sets; until here the memory must not be freed.
-        Reference.reachabilityFence(emptyMask);
-        Reference.reachabilityFence(defaults);
+        long emptyMask = LibC.allocate(SIGSET_SIZE, true);
+        long defaults = LibC.allocate(SIGSET_SIZE, true);
+        try {
+            // Bit (sig - 1) of the first word; written directly because glibc's sigaddset refuses its
+            // internal signals 32 and 33, which the child would otherwise keep ignored across exec.
+            MEMORY.putLong(defaults, ~(1L << (Signal.KILL - 1) | 1L << (Signal.STOP - 1)));
+            LibC.posix_spawnattr_init(attr);
+            // The JVM blocks signals such as SIGQUIT on its threads; a child must not inherit that.
+            LibC.posix_spawnattr_setsigmask(attr, emptyMask);
+            LibC.posix_spawnattr_setsigdefault(attr, defaults);
+        } finally {
+            // glibc copied both sets.
+            LibC.free(emptyMask);
+            LibC.free(defaults);
+        }
     }
 
     @Override
@@ -108,27 +104,27 @@ final class PosixSpawner implements Spawner {
         return onSpawnerThread(() -> {
             requireIntact();
             int fd;
-            libc.setfsgid(gid);
-            libc.setfsuid(uid);
+            LibC.setfsgid(gid);
+            LibC.setfsuid(uid);
             try {
                 // setfsuid reports nothing but the old value; asking with an invalid id reads the current one.
-                if (libc.setfsuid(-1) != uid || libc.setfsgid(-1) != gid) {
+                if (LibC.setfsuid(-1) != uid || LibC.setfsgid(-1) != gid) {
                     throw new PosixException(Errno.EPERM, Errno.message("listen", address.toString(),
                             "could not take the owner's fsuid " + uid + " and fsgid " + gid, Errno.EPERM));
                 }
-                fd = libc.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
+                fd = LibC.socket(address.family(), address.socketType() | SocketConstants.SOCK_CLOEXEC, 0);
             } finally {
                 restoreFsIds();
             }
-            if (fd < 0) throw posix.listenFailure(address, LastError.getLastError(runtime));
+            if (fd < 0) throw posix.listenFailure(address, LibC.errno());
             return posix.bindAndListen(fd, address);
         });
     }
 
     private void restoreFsIds() {
-        libc.setfsuid(0);
-        libc.setfsgid(0);
-        if (libc.setfsuid(-1) != 0 || libc.setfsgid(-1) != 0) {
+        LibC.setfsuid(0);
+        LibC.setfsgid(0);
+        if (LibC.setfsuid(-1) != 0 || LibC.setfsgid(-1) != 0) {
             // Every later socket and file this thread made would belong to someone else.
             broken = "could not restore the spawner thread's fsuid; refusing all further spawns";
             System.err.println("jinit-spawner: " + broken);
@@ -220,19 +216,19 @@ final class PosixSpawner implements Spawner {
             }
             pid = startedPid();
         } finally {
-            libc.close(pipe.writeFd());
+            LibC.close(pipe.writeFd());
         }
         try {
             HelperReport outcome = awaitReport(pipe.readFd());
             if (outcome == null) {
-                libc.kill(pid, Signal.KILL); // reaped as an orphan; the job never started
+                LibC.kill(pid, Signal.KILL); // reaped as an orphan; the job never started
                 throw new SpawnException(Errno.ETIMEDOUT, "jinit-exec did not report within " + REPORT_TIMEOUT_MS
                         + " ms (a hung filesystem on the way to " + request.path() + "?); it was killed");
             }
-            outcome.throwIfFailed(request, libc);
+            outcome.throwIfFailed(request);
             return pid;
         } finally {
-            libc.close(pipe.readFd());
+            LibC.close(pipe.readFd());
         }
     }
 
@@ -264,21 +260,21 @@ final class PosixSpawner implements Spawner {
 
     /** The helper's 8-byte report, or null if it did not come in time; a helper that died reports EOF. */
     private HelperReport awaitReport(int fd) throws SpawnException {
-        pollFd.putInt(0, fd);
-        pollFd.putShort(4, POLLIN);
+        MEMORY.putInt(pollFd, fd);
+        MEMORY.putShort(pollFd + 4, POLLIN);
         long deadline = System.nanoTime() + REPORT_TIMEOUT_MS * 1_000_000L;
         int got = 0;
         while (got < HelperReport.SIZE) {
             int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
-            int ready = libc.poll(pollFd.address(), 1, left);
-            if (ready < 0 && LastError.getLastError(runtime) == Errno.EINTR) continue;
-            if (ready <= 0) return ready == 0 ? null : HelperReport.lost("poll", LastError.getLastError(runtime));
-            long n = libc.read(fd, report.address() + got, HelperReport.SIZE - got);
-            if (n < 0 && LastError.getLastError(runtime) == Errno.EINTR) continue;
-            if (n <= 0) return HelperReport.lost(n == 0 ? "end of file" : "read", n == 0 ? Errno.EIO : LastError.getLastError(runtime));
+            int ready = LibC.poll(pollFd, 1, left);
+            if (ready < 0 && LibC.errno() == Errno.EINTR) continue;
+            if (ready <= 0) return ready == 0 ? null : HelperReport.lost("poll", LibC.errno());
+            long n = LibC.read(fd, report + got, HelperReport.SIZE - got);
+            if (n < 0 && LibC.errno() == Errno.EINTR) continue;
+            if (n <= 0) return HelperReport.lost(n == 0 ? "end of file" : "read", n == 0 ? Errno.EIO : LibC.errno());
             got += (int) n;
         }
-        return new HelperReport(report.getInt(0), report.getInt(4));
+        return new HelperReport(MEMORY.getInt(report), MEMORY.getInt(report + 4));
     }
 
     private Path helper() throws SpawnException {
@@ -287,49 +283,48 @@ final class PosixSpawner implements Spawner {
     }
 
     private int startedPid() {
-        int pid = pidOut.getInt(0);
+        int pid = MEMORY.getInt(pidOut);
         reaper.childrenMayExist();
         return pid;
     }
 
     /** posix_spawn with this plan, in {@code cwd} (an address; 0 keeps the JVM's). */
     private int spawn(FdPlan plan, long cwd) {
-        libc.posix_spawnattr_setflags(attr.address(), (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-        long actions = fileActions.address();
-        int err = libc.posix_spawn_file_actions_init(actions);
+        LibC.posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+        int err = LibC.posix_spawn_file_actions_init(fileActions);
         if (err != 0) {
             return err;
         }
         try {
-            err = addFileActions(actions, plan, cwd);
+            err = addFileActions(fileActions, plan, cwd);
             if (err != 0) {
                 return err;
             }
-            return libc.posix_spawn(pidOut, arguments.path(), fileActions, attr, arguments.argv(), arguments.envp());
+            return LibC.posix_spawn(pidOut, arguments.path(), fileActions, attr, arguments.argv(), arguments.envp());
         } finally {
-            libc.posix_spawn_file_actions_destroy(actions);
+            LibC.posix_spawn_file_actions_destroy(fileActions);
         }
     }
 
     private int addFileActions(long actions, FdPlan plan, long cwd) {
         for (FdPlan.Action action : plan.actions()) {
             int err = switch (action) {
-                case FdPlan.Dup2(int from, int to) -> libc.posix_spawn_file_actions_adddup2(actions, from, to);
+                case FdPlan.Dup2(int from, int to) -> LibC.posix_spawn_file_actions_adddup2(actions, from, to);
                 case FdPlan.OpenDevNull(int to) ->
-                    libc.posix_spawn_file_actions_addopen(actions, to, devNull.address(), OpenFlags.O_RDWR, 0);
+                    LibC.posix_spawn_file_actions_addopen(actions, to, devNull, OpenFlags.O_RDWR, 0);
             };
             if (err != 0) {
                 return err;
             }
         }
         if (cwd != 0) {
-            int err = libc.posix_spawn_file_actions_addchdir_np(actions, cwd);
+            int err = LibC.posix_spawn_file_actions_addchdir_np(actions, cwd);
             if (err != 0) {
                 return err;
             }
         }
         // Without this the child inherits every fd the JVM opened without O_CLOEXEC, lib/modules included.
-        return libc.posix_spawn_file_actions_addclosefrom_np(actions, plan.closeFrom());
+        return LibC.posix_spawn_file_actions_addclosefrom_np(actions, plan.closeFrom());
     }
 
     /** posix_spawn cannot say which step failed; a missing cwd is the one case worth telling apart. */
@@ -345,7 +340,7 @@ final class PosixSpawner implements Spawner {
     }
 
     private SpawnException failure(String step, String subject, int err) {
-        return new SpawnException(err, Errno.message(step, subject, libc.strerror(err), err));
+        return new SpawnException(err, Errno.message(step, subject, LibC.strerror(err), err));
     }
 
     /** Work for the spawner thread, with the one checked exception it may throw. */
@@ -385,8 +380,8 @@ final class PosixSpawner implements Spawner {
      * to native memory twice, not once per string.
      */
     private static final class ArgumentBlock {
-        private final Runtime runtime;
-        private Pointer buffer;
+        private long buffer;
+        private long bufferSize;
         private byte[] bytes = new byte[16 * 1024];
         private long[] pointers = new long[256];
         private long argv;
@@ -394,9 +389,9 @@ final class PosixSpawner implements Spawner {
         private long cwd;
         private long path;
 
-        ArgumentBlock(Runtime runtime) {
-            this.runtime = runtime;
-            this.buffer = Memory.allocateDirect(runtime, 64 * 1024, false);
+        ArgumentBlock() {
+            this.bufferSize = 64 * 1024;
+            this.buffer = LibC.allocate(bufferSize, false);
         }
 
         /** Lays out the strings of one spawn; {@link #path()} and the others then point at them. */
@@ -427,15 +422,18 @@ final class PosixSpawner implements Spawner {
             }
 
             long needed = stringsAt + used;
-            if (buffer.size() < needed) {
-                buffer = Memory.allocateDirect(runtime, needed * 2, false);
+            if (bufferSize < needed) {
+                long grown = LibC.allocate(needed * 2, false);
+                LibC.free(buffer);
+                buffer = grown;
+                bufferSize = needed * 2;
             }
-            long base = buffer.address();
+            long base = buffer;
             for (int i = 0; i < pointerCount; i++) {
                 pointers[i] = offsets[i] < 0 ? 0 : base + stringsAt + offsets[i];
             }
-            buffer.put(0, pointers, 0, pointerCount);
-            buffer.put(stringsAt, bytes, 0, used);
+            MEMORY.putLongArray(base, pointers, 0, pointerCount);
+            MEMORY.putByteArray(base + stringsAt, bytes, 0, used);
             argv = base;
             envp = base + (long) (args.size() + 1) * Long.BYTES;
             cwd = base + stringsAt + cwdAt;

@@ -1,9 +1,5 @@
 package jinit.posix;
 
-import jinit.posix.ffi.LibC;
-import jnr.ffi.LastError;
-import jnr.ffi.Runtime;
-
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -37,16 +33,9 @@ final class SocketOwners {
      */
     static final int KEPT_SOCKETS = 4;
 
-    private final LibC libc;
-    private final Runtime runtime;
     /** Guarded by itself: the check for room and the keeping must be one step, or the pool outgrows its size. */
     private final ArrayDeque<Integer> idleSockets = new ArrayDeque<>(KEPT_SOCKETS);
     private boolean filled;
-
-    SocketOwners(LibC libc, Runtime runtime) {
-        this.libc = libc;
-        this.runtime = runtime;
-    }
 
     /**
      * The owner of the TCP socket whose local end is {@code local} and remote end {@code remote}; empty when
@@ -66,18 +55,18 @@ final class SocketOwners {
         request.order(ByteOrder.nativeOrder()).putInt(0).putInt(-1).putInt(-1); // any interface, no cookie
 
         int fd = takeSocket();
-        if (fd < 0) throw failure("socket", LastError.getLastError(runtime));
+        if (fd < 0) throw failure("socket", LibC.errno());
         // Kept only after a whole answer was read: a socket left mid-exchange could hand its stale answer on.
         boolean answered = false;
         try {
             byte[] kernel = new byte[12]; // sockaddr_nl: family, pad, pid 0 (the kernel), groups 0
             ByteBuffer.wrap(kernel).order(ByteOrder.nativeOrder()).putShort((short) SocketConstants.AF_NETLINK);
-            if (libc.sendto(fd, request.array(), REQUEST, 0, kernel, kernel.length) < 0) {
-                throw failure("sendto", LastError.getLastError(runtime));
+            if (LibC.sendto(fd, request.array(), REQUEST, 0, kernel) < 0) {
+                throw failure("sendto", LibC.errno());
             }
             byte[] answer = new byte[1024];
-            long length = libc.recv(fd, answer, answer.length, 0);
-            if (length < NLMSGHDR) throw failure("recv", length < 0 ? LastError.getLastError(runtime) : Errno.EIO);
+            long length = LibC.recv(fd, answer, answer.length, 0);
+            if (length < NLMSGHDR) throw failure("recv", length < 0 ? LibC.errno() : Errno.EIO);
             answered = true;
             ByteBuffer reply = ByteBuffer.wrap(answer, 0, (int) length).order(ByteOrder.nativeOrder());
             short type = reply.getShort(4);
@@ -97,7 +86,7 @@ final class SocketOwners {
             if (reply.getInt(UID_OFFSET + 4) == 0) return OptionalInt.empty();
             return OptionalInt.of(reply.getInt(UID_OFFSET));
         } finally {
-            if (!answered || !keep(fd)) libc.close(fd);
+            if (!answered || !keep(fd)) LibC.close(fd);
         }
     }
 
@@ -107,14 +96,14 @@ final class SocketOwners {
             if (!filled) {
                 filled = true;
                 for (int i = 1; i < KEPT_SOCKETS; i++) {
-                    int spare = libc.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+                    int spare = LibC.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
                     if (spare >= 0) idleSockets.addFirst(spare);
                 }
             }
             Integer idle = idleSockets.pollFirst();
             if (idle != null) return idle;
         }
-        return libc.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        return LibC.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     }
 
     /** Keeps {@code fd} for the next lookup if there is room; false if the caller must close it. */
@@ -141,6 +130,6 @@ final class SocketOwners {
     }
 
     private PosixException failure(String step, int errno) {
-        return new PosixException(errno, Errno.message("sock_diag " + step, null, libc.strerror(errno), errno));
+        return new PosixException(errno, Errno.message("sock_diag " + step, null, LibC.strerror(errno), errno));
     }
 }

@@ -1,13 +1,9 @@
 package jinit.posix;
 
+import com.kenai.jffi.MemoryIO;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import jinit.api.ExitStatus;
-import jinit.posix.ffi.LibC;
-import jnr.ffi.LastError;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
 
 /** The {@link Reaper}: one platform thread blocked in waitid(P_ALL, WEXITED | WNOWAIT). */
 final class WaitidReaper implements Reaper {
@@ -24,22 +20,17 @@ final class WaitidReaper implements Reaper {
     private static final int CLD_DUMPED = 3;
     // Spawner.spawn wakes us at once; the timeout only covers children nobody announced.
     private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final MemoryIO MEMORY = LibC.memory();
 
-    private final LibC libc;
-    private final Runtime runtime;
     private volatile Thread thread;
-
-    WaitidReaper(LibC libc, Runtime runtime) {
-        this.libc = libc;
-        this.runtime = runtime;
-    }
 
     @Override
     public synchronized void start(ChildExitListener listener) {
         if (thread != null) {
             throw new IllegalStateException("the reaper is already running");
         }
-        Pointer siginfo = Memory.allocateDirect(runtime, SIGINFO_SIZE, true);
+        // Native memory for the reaper thread, which runs as long as the JVM: it is never freed.
+        long siginfo = LibC.allocate(SIGINFO_SIZE, true);
         thread = Thread.ofPlatform().name("jinit-reaper").daemon(true).unstarted(() -> run(listener, siginfo));
         thread.start();
     }
@@ -53,7 +44,7 @@ final class WaitidReaper implements Reaper {
         }
     }
 
-    private void run(ChildExitListener listener, Pointer siginfo) {
+    private void run(ChildExitListener listener, long siginfo) {
         while (true) {
             try {
                 reapNext(listener, siginfo);
@@ -66,31 +57,32 @@ final class WaitidReaper implements Reaper {
         }
     }
 
-    private void reapNext(ChildExitListener listener, Pointer siginfo) {
-        siginfo.putInt(SI_PID, 0);
-        if (libc.waitid(P_ALL, 0, siginfo.address(), WEXITED | WNOWAIT) != 0) {
-            int errno = LastError.getLastError(runtime);
+    private void reapNext(ChildExitListener listener, long siginfo) {
+        MEMORY.putInt(siginfo + SI_PID, 0);
+        if (LibC.waitid(P_ALL, 0, siginfo, WEXITED | WNOWAIT) != 0) {
+            int errno = LibC.errno();
             switch (errno) {
                 case Errno.ECHILD -> LockSupport.parkNanos(this, IDLE_NANOS);
                 case Errno.EINTR -> {}
                 default -> {
-                    System.err.println("jinit-reaper: waitid: " + libc.strerror(errno) + " (" + Errno.name(errno) + ")");
+                    System.err.println("jinit-reaper: waitid: " + LibC.strerror(errno) + " (" + Errno.name(errno) + ")");
                     LockSupport.parkNanos(this, IDLE_NANOS);
                 }
             }
             return;
         }
-        int pid = siginfo.getInt(SI_PID);
+        int pid = MEMORY.getInt(siginfo + SI_PID);
         if (pid == 0) {
             return;
         }
-        int status = siginfo.getInt(SI_STATUS);
-        ChildExit exit = new ChildExit(libc, pid, switch (siginfo.getInt(SI_CODE)) {
+        int status = MEMORY.getInt(siginfo + SI_STATUS);
+        int code = MEMORY.getInt(siginfo + SI_CODE);
+        ChildExit exit = new ChildExit(pid, switch (code) {
             case CLD_EXITED -> new ExitStatus.Code(status);
             case CLD_KILLED -> new ExitStatus.Signaled(status, false);
             case CLD_DUMPED -> new ExitStatus.Signaled(status, true);
             default -> throw new IllegalStateException("waitid reported si_code "
-                    + siginfo.getInt(SI_CODE) + " for pid " + pid + " without WSTOPPED or WCONTINUED");
+                    + code + " for pid " + pid + " without WSTOPPED or WCONTINUED");
         });
         try {
             listener.childExited(exit);

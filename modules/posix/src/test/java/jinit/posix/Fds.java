@@ -1,29 +1,19 @@
 package jinit.posix;
 
+import com.kenai.jffi.Type;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Platform;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 
 /**
  * What the tests do with a raw fd and init never does: read it into an array, write an array to it, ask a
  * socket's port. Init reads through the output pump and the spawner, into native buffers of their own.
  */
 final class Fds {
-    /** The libc calls only tests make. Public because jnr-ffi implements it outside this module. */
-    public interface Calls {
-        long read(int fd, @Out byte[] buf, long count);
-
-        int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
-    }
-
     private static final Posix POSIX = Children.POSIX;
-    private static final Calls CALLS = LibraryLoader.create(Calls.class)
-            .load(Platform.getNativePlatform().getStandardCLibraryName());
+    /** The one libc function only tests call. */
+    private static final LibC.Function GETSOCKNAME =
+            LibC.function("getsockname", Type.SINT32, Type.SINT32, Type.POINTER, Type.POINTER);
     /** sockaddr_storage: big enough for every address family. */
     private static final int SOCKADDR_STORAGE = 128;
 
@@ -31,11 +21,19 @@ final class Fds {
 
     /** One read(2) into {@code buffer}: the count, 0 at end of file. Blocks. */
     static int read(int fd, byte[] buffer) throws PosixException {
-        while (true) {
-            long n = CALLS.read(fd, buffer, buffer.length);
-            if (n >= 0) return (int) n;
-            int errno = LastError.getLastError(POSIX.runtime());
-            if (errno != Errno.EINTR) throw POSIX.failure("read", Integer.toString(fd), errno);
+        long into = LibC.allocate(buffer.length, false);
+        try {
+            while (true) {
+                long n = LibC.read(fd, into, buffer.length);
+                if (n >= 0) {
+                    LibC.memory().getByteArray(into, buffer, 0, (int) n);
+                    return (int) n;
+                }
+                int errno = LibC.errno();
+                if (errno != Errno.EINTR) throw POSIX.failure("read", Integer.toString(fd), errno);
+            }
+        } finally {
+            LibC.free(into);
         }
     }
 
@@ -43,11 +41,11 @@ final class Fds {
     static void write(int fd, byte[] bytes) throws PosixException {
         byte[] rest = bytes;
         while (rest.length > 0) {
-            long n = POSIX.libc().write(fd, rest, rest.length);
+            long n = LibC.write(fd, rest, rest.length);
             if (n >= 0) {
                 rest = Arrays.copyOfRange(rest, (int) n, rest.length);
             } else {
-                int errno = LastError.getLastError(POSIX.runtime());
+                int errno = LibC.errno();
                 if (errno != Errno.EINTR) throw POSIX.failure("write", Integer.toString(fd), errno);
             }
         }
@@ -56,8 +54,15 @@ final class Fds {
     /** The port a TCP or UDP socket is bound to (getsockname(2)): how to learn the port of {@code :0}. */
     static int localPort(int socketFd) throws PosixException {
         byte[] sockaddr = new byte[SOCKADDR_STORAGE];
-        int[] length = {sockaddr.length};
-        POSIX.check(CALLS.getsockname(socketFd, sockaddr, length), "getsockname", Integer.toString(socketFd));
+        long address = LibC.allocate(SOCKADDR_STORAGE + Integer.BYTES, true);
+        try {
+            long length = address + SOCKADDR_STORAGE; // socklen_t, in and out
+            LibC.memory().putInt(length, SOCKADDR_STORAGE);
+            POSIX.check((int) GETSOCKNAME.call(socketFd, address, length), "getsockname", Integer.toString(socketFd));
+            LibC.memory().getByteArray(address, sockaddr, 0, SOCKADDR_STORAGE);
+        } finally {
+            LibC.free(address);
+        }
         ByteBuffer b = ByteBuffer.wrap(sockaddr).order(ByteOrder.nativeOrder());
         int family = b.getShort(0);
         if (family != SocketConstants.AF_INET && family != SocketConstants.AF_INET6) {

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class SocketOwnersTest {
     /** The test's own pool: the one init keeps belongs to {@link Posix#peerUids()}. */
-    private static final SocketOwners OWNERS = new SocketOwners(Posix.load().libc(), Posix.load().runtime());
+    private static final SocketOwners OWNERS = new SocketOwners();
 
     @Test
     void findsTheUidOfTheClientEndOfALoopbackConnection() throws Exception {

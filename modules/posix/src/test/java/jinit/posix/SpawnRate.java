@@ -12,7 +12,7 @@ class SpawnRate {
         SpawnRequest nobody = new SpawnRequest("/bin/true", List.of("true"), List.of("PATH=/bin"), "/",
                 new Credentials(65534, 65534, new int[] {65534}),
                 SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, SpawnRequest.DEV_NULL, List.of());
-        pipelined(root, 500); // warm-up: jnr stubs, JIT
+        pipelined(root, 500); // warm-up: JIT
         report("pipelined, as root", 3000, () -> pipelined(root, 3000));
         report("pipelined, as uid 65534", 3000, () -> pipelined(nobody, 3000));
         report("one at a time, as root", 2000, () -> oneAtATime(root, 2000));
