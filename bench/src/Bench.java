@@ -17,14 +17,16 @@ import java.util.stream.IntStream;
  * <pre>
  * java Bench.java --repo DIR --image DIR --floor DIR --work DIR --npm DIR [--quick] [--only PHASE,...] [--baseline DIR]
  * </pre>
- * PHASE: startup, memory, rate, api, scale. --only is for profiling one thing; the table then shows what
+ * PHASE: startup, memory, rate, api, scale, ram. --only is for profiling one thing; the table then shows what
  * ran, and missing figures do not fail the run. --baseline: another jinit image (an older build), measured
  * in every phase exactly as jinit is, as the system "jinit-before": before/after figures from one run.
  *
  * In one run, in this order: startup and idle RSS (fresh daemons, repeated); memory after short jobs and with
  * sleeping jobs (one fresh daemon each, which then serve the next two phases); the start rate and latency
  * (rounds, systems rotated within each round); API latency and throughput with wrk (rounds, rotated); scale
- * (jinit alone, then the baseline alone: many sleep jobs, the orphan storm); image sizes. Every phase catches its own failure, so one
+ * (jinit alone, then the baseline alone: many sleep jobs, the orphan storm); the least guest RAM that boots each
+ * architecture's initramfs to API ready under QEMU (bench/least-ram: a search in 16 MB steps; --quick: one boot
+ * at JINIT_QEMU_MEM, default 160 MB, qemu/test's RAM); image sizes. Every phase catches its own failure, so one
  * broken peer still leaves the other figures; a figure that was not produced is printed as MISSING and fails
  * the run. Goals are printed, never enforced: these machines are noisy, and --quick counts are tiny.
  */
@@ -35,10 +37,19 @@ public final class Bench {
     /** How much of everything; --quick exists so that CI keeps the harness working, not to measure. */
     record Counts(int startupReps, long settleMs, int memJobs, int rateRounds, int rateJinit, int rateFloor,
                   int rateSupervisord, int ratePm2, int[] apiJobs, int wrkSeconds, int wrkRounds, int scaleJobs,
-                  int orphans) {}
+                  int orphans, int ramOnceMb) {}
 
-    static final Counts FULL = new Counts(7, 1000, 1000, 5, 400, 400, 200, 100, new int[] {10, 1000}, 3, 3, 10_000, 10_000);
-    static final Counts QUICK = new Counts(1, 200, 20, 1, 10, 10, 10, 5, new int[] {10, 50}, 1, 1, 50, 50);
+    /**
+     * The guest RAM of --quick's one boot per architecture instead of a search: qemu/test's, JINIT_QEMU_MEM or
+     * 160 MB. So --quick fails, as qemu/test does, while the image does not boot with it.
+     */
+    static final int QUICK_RAM_MB = Integer.parseInt(System.getenv().getOrDefault("JINIT_QEMU_MEM", "160").strip());
+
+    static final Counts FULL = new Counts(7, 1000, 1000, 5, 400, 400, 200, 100, new int[] {10, 1000}, 3, 3, 10_000, 10_000, 0);
+    static final Counts QUICK = new Counts(1, 200, 20, 1, 10, 10, 10, 5, new int[] {10, 50}, 1, 1, 50, 50, QUICK_RAM_MB);
+    static final java.util.Set<String> PHASES = java.util.Set.of("startup", "memory", "rate", "api", "scale", "ram");
+    /** The architectures whose initramfs the ram phase boots. */
+    static final List<String> ARCHES = List.of("x86_64", "aarch64");
 
     private final Path repo, image, floor, work, npm;
     /** The --baseline image, or null. */
@@ -48,7 +59,7 @@ public final class Bench {
     private final Counts counts;
     private final Results results = new Results();
     /** The phases to run; all of them unless --only. */
-    private java.util.Set<String> only = java.util.Set.of("startup", "memory", "rate", "api", "scale");
+    private java.util.Set<String> only = PHASES;
 
     private Bench(Path repo, Path image, Path baseline, Path floor, Path work, Path npm, boolean quick) {
         this.repo = repo;
@@ -103,6 +114,7 @@ public final class Bench {
             }
         }
         phase("scale", this::scale);
+        phase("ram", this::leastRam);
         Images.measure(repo, results);
         results.conditions.put("loadavg.end", Files.readString(Path.of("/proc/loadavg")).strip());
         return report(quick);
@@ -526,6 +538,42 @@ public final class Bench {
         results.add("orphans.left", system, ((Number) answer.get("left")).doubleValue());
     }
 
+    // ---- 6. ram: the least guest RAM that boots each architecture's initramfs to API ready ----
+
+    /**
+     * bench/least-ram ARCH for each architecture, one after the other (each boot wants both cores): a binary
+     * search in 16 MB steps, or with --quick one boot at {@link Counts#ramOnceMb}. It boots rootfs/target/ARCH
+     * as this tree builds it (rebuilt first when stale), not --image. Its last stdout line is the figure and
+     * what failed just below it; the console logs stay in rootfs/target/ARCH/least-ram/.
+     */
+    private void leastRam() throws Exception {
+        Map<String, String> lines = new LinkedHashMap<>();
+        results.notes.put("boot.least-ram", lines);
+        List<String> failed = new ArrayList<>();
+        for (String arch : ARCHES) {
+            List<String> command = new ArrayList<>(List.of(repo.resolve("bench/least-ram").toString(), arch));
+            if (counts.ramOnceMb > 0) command.addAll(List.of("--once", Integer.toString(counts.ramOnceMb)));
+            // A search is about 7 boots of at most 90 s each, plus a rebuild when the tree is stale.
+            long limitSeconds = counts.ramOnceMb > 0 ? 900 : 2700;
+            Proc.Ran ran;
+            try {
+                ran = Proc.runToEnd(command, limitSeconds, true);
+            } catch (IOException e) {
+                lines.put(arch, e.getMessage());
+                failed.add(arch + ": " + e.getMessage());
+                continue;
+            }
+            List<String> out = ran.output().strip().lines().toList();
+            String last = out.isEmpty() ? "" : out.getLast();
+            String shown = last.isEmpty() ? "bench/least-ram exited " + ran.exit() + ", saying nothing" : last.replaceFirst("^least-ram \\S+: ", "");
+            lines.put(arch, shown);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^least-ram \\S+: (\\d+) MB;").matcher(last);
+            if (ran.exit() == 0 && m.find()) results.add("boot.least-ram." + arch, JINIT, Double.parseDouble(m.group(1)));
+            else failed.add(arch + ": " + shown);
+        }
+        if (!failed.isEmpty()) throw new IOException("no boot to API ready: " + String.join("; ", failed));
+    }
+
     /** This process's soft limit on open files, which the daemons it starts inherit. */
     private static long openFilesLimit() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
@@ -555,12 +603,17 @@ public final class Bench {
         out.append("peers: ").append(results.conditions.get("peers")).append('\n');
         out.append("ratios are jinit ÷ that column, both from this run; rates: higher is better, times and RSS: lower.\n\n");
         out.append(table).append('\n').append(images);
+        Map<String, String> leastRam = (Map<String, String>) results.notes.get("boot.least-ram");
+        if (leastRam != null) {
+            out.append("-- least guest RAM to API ready (bench/least-ram; consoles in rootfs/target/ARCH/least-ram/):\n");
+            leastRam.forEach((arch, line) -> out.append(String.format(java.util.Locale.ROOT, "%-10s%s%n", arch, line)));
+        }
         for (Map.Entry<String, Object> note : results.notes.entrySet()) {
             if (note.getKey().startsWith("scale.cap") || note.getKey().startsWith("scale.stdio")) {
                 out.append("\nNOTE: ").append(note.getValue()).append('\n');
             }
         }
-        List<String> missing = only.size() < 5 ? List.of() : Table.missing(rows, results);
+        List<String> missing = !only.containsAll(PHASES) ? List.of() : Table.missing(rows, results);
         for (String m : missing) out.append("MISSING: ").append(m).append('\n');
         for (String w : results.warnings) out.append("WARNING: ").append(w).append('\n');
         for (String e : results.errors) out.append("ERROR: ").append(e).append('\n');

@@ -51,8 +51,24 @@ final class Proc {
 
     /** Runs a command to its end and returns its stdout; fails with its output when it exits non-zero. */
     static String run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Ran ran = runToEnd(command, timeoutSeconds, false);
+        if (ran.exit() != 0) throw new IOException(String.join(" ", command) + " exited " + ran.exit() + ": " + ran.output());
+        return ran.output();
+    }
+
+    /** A command's exit status and its output. */
+    record Ran(int exit, String output) {}
+
+    /**
+     * Runs a command to its end, whatever its exit status. Its output is stdout, with stderr too unless
+     * {@code stderrToOurs} (then stderr goes to this process's, as it comes: a long helper's progress).
+     * Fails when it has not ended within the timeout (and kills it).
+     */
+    static Ran runToEnd(List<String> command, long timeoutSeconds, boolean stderrToOurs) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (stderrToOurs) pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        else pb.redirectErrorStream(true);
+        Process p = pb.start();
         byte[][] output = new byte[1][];
         Thread reader = Thread.ofPlatform().start(() -> {
             try {
@@ -66,9 +82,7 @@ final class Proc {
             throw new IOException(String.join(" ", command) + ": no end after " + timeoutSeconds + " s");
         }
         reader.join();
-        String text = new String(output[0]);
-        if (p.exitValue() != 0) throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": " + text);
-        return text;
+        return new Ran(p.exitValue(), new String(output[0]));
     }
 
     /** Stops a process: SIGTERM, then SIGKILL after the grace period. True if TERM was enough. */

@@ -78,12 +78,22 @@ final class Rows {
         rows.add(row(scale, "orphan storm reaped in", "orphans.reapMs", Table.Summary.MAX, "ms", Table.SAME, List.of(J), null));
         rows.add(row(scale, "zombies left after the storm", "orphans.zombies", Table.Summary.MAX, "n", Table.SAME, List.of(J),
                 Table.atMost(0, "0")));
+
+        // Not jinit against the others: the initramfs of this tree (rootfs/target/ARCH) under QEMU, TCG.
+        String boot = c.ramOnceMb() > 0
+                ? "boot: --quick boots each initramfs once, with " + c.ramOnceMb() + " MB, and searches nothing (bench/least-ram --once)"
+                : "boot: the least guest RAM, in 16 MB steps, with which rootfs/target/ARCH's initramfs boots to API ready (bench/least-ram)";
+        for (String arch : Bench.ARCHES) {
+            rows.add(row(boot, "RAM to API ready, " + arch, "boot.least-ram." + arch, Table.Summary.MAX, "MB", Table.SAME,
+                    List.of(J), Table.atMost(160, "<= 160 MB")));
+        }
         if (before) rows.replaceAll(Rows::withBefore);
         return rows;
     }
 
     private static Table.Row withBefore(Table.Row r) {
-        if (!r.systems().contains(J)) return r;
+        // The boot rows measure the root filesystem this tree builds, not a runtime image: no before.
+        if (!r.systems().contains(J) || r.figure().startsWith("boot.")) return r;
         List<String> systems = new ArrayList<>(r.systems());
         systems.add(Results.BEFORE);
         return new Table.Row(r.section(), r.label(), r.figure(), r.summary(), r.unit(), r.scale(), systems, r.goal());
