@@ -15,10 +15,10 @@ import java.nio.charset.StandardCharsets;
  */
 public final class WatchdogDevice {
     // _IOR/_IOWR('W', nr, size): the generic ioctl encoding, the same on x86_64 and aarch64.
-    private static final long WDIOC_GETSUPPORT = ioctl(2, 0, 40);
-    private static final long WDIOC_KEEPALIVE = ioctl(2, 5, 4);
-    private static final long WDIOC_SETTIMEOUT = ioctl(3, 6, 4);
-    private static final long WDIOC_GETTIMEOUT = ioctl(2, 7, 4);
+    static final long WDIOC_GETSUPPORT = ioctl(2, 0, 40);
+    static final long WDIOC_KEEPALIVE = ioctl(2, 5, 4);
+    static final long WDIOC_SETTIMEOUT = ioctl(3, 6, 4);
+    static final long WDIOC_GETTIMEOUT = ioctl(2, 7, 4);
     /** struct watchdog_info: __u32 options, __u32 firmware_version, __u8 identity[32]. */
     private static final int INFO_SIZE = 40;
     private static final int IDENTITY_OFFSET = 8;
