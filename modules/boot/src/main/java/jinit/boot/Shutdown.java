@@ -37,10 +37,10 @@ final class Shutdown {
     private volatile ApiServer api;
     /** Petted through the shutdown while each step keeps within its budget; left armed through reboot(2). */
     private volatile Watchdog watchdog = Watchdog.disarmed("not started yet");
-    /** The watchdog's budget for step 2: every job's capped stop, the strays' twice, and a second to spare. */
-    static final long STOP_JOBS_BUDGET_MS = JOB_STOP_CAP_MS + 2 * STRAY_STOP_TIMEOUT_MS + 1_000;
-    /** For steps 3 and 4: the strays' stop, and a second to spare. */
-    static final long STRAYS_BUDGET_MS = STRAY_STOP_TIMEOUT_MS + 1_000;
+    /** The watchdog's budget for step 2: every job's capped stop, the strays' twice, and 2 s to spare. */
+    static final long STOP_JOBS_BUDGET_MS = JOB_STOP_CAP_MS + 2 * STRAY_STOP_TIMEOUT_MS + 2_000;
+    /** For steps 3 and 4: the strays' stop, and 2 s to spare. */
+    static final long STRAYS_BUDGET_MS = STRAY_STOP_TIMEOUT_MS + 2_000;
     /** For the sync: slow flash with a lot unwritten may take this long; longer is a hung device. */
     static final long SYNC_BUDGET_MS = 30_000;
 
