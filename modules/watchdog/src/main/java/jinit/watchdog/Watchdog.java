@@ -31,6 +31,7 @@ public final class Watchdog {
      * {@link Probes#API_BOUND_MILLIS}), and rounds start every timeout / 4: 12 s leaves 3 s + 8 s + 1 s to spare.
      */
     public static final int MIN_TIMEOUT_SECONDS = 12;
+    static final int WARM_UP_ROUNDS = 3;
     static final List<String> DEVICES = List.of("/dev/watchdog0", "/dev/watchdog");
 
     /** What JINIT_WATCHDOG asks for: a device (null: look in /dev) and a timeout, or nothing at all. */
@@ -59,22 +60,24 @@ public final class Watchdog {
         }
     }
 
-    private final WatchdogKeeper keeper;
-    private final String disarmedBecause;
+    private volatile WatchdogKeeper keeper;
+    private volatile String disarmedBecause;
+    /** A shutdown began before the device was opened: it is then left closed. */
+    private volatile boolean shuttingDown;
 
-    private Watchdog(WatchdogKeeper keeper, String disarmedBecause) {
-        this.keeper = keeper;
+    private Watchdog(String disarmedBecause) {
         this.disarmedBecause = disarmedBecause;
     }
 
     /** No watchdog, and why: for GET /system. */
     public static Watchdog disarmed(String because) {
-        return new Watchdog(null, because);
+        return new Watchdog(because);
     }
 
     /**
-     * Opens the device, sets its timeout and starts petting it; call this once the API serves, since petting
-     * needs every probe to pass. Any failure leaves the board without a watchdog and says why on the console.
+     * Finds the device and starts the platform thread "jinit-watchdog" (a daemon: it must not keep an exiting JVM
+     * alive), which opens it, sets its timeout and pets it; call this once the API serves, since petting needs
+     * every probe to pass. Any failure leaves the board without a watchdog and says why on the console.
      */
     public static Watchdog start(Posix posix, Map<String, String> env, boolean pid1, Supervisor supervisor,
                                  InetSocketAddress api, String token, Consumer<String> console) {
@@ -97,12 +100,31 @@ public final class Watchdog {
                     + MIN_TIMEOUT_SECONDS + " s; using that");
             timeout = MIN_TIMEOUT_SECONDS;
         }
+        List<Probe> probes = List.of(Probes.reaper(posix::unreapedChild, System::nanoTime), Probes.api(api, token),
+                Probes.supervisor(supervisor));
+        Watchdog watchdog = new Watchdog("arming " + path);
+        int wanted = timeout;
+        Thread.ofPlatform().name("jinit-watchdog").daemon(true).start(() -> {
+            WatchdogKeeper keeper = watchdog.arm(posix, path, wanted, probes, console);
+            if (keeper != null) keeper.keep();
+        });
+        return watchdog;
+    }
+
+    /** Opens the device and sets its timeout, after a round of probes has passed; null when there is no watchdog. */
+    private WatchdogKeeper arm(Posix posix, String path, int timeout, List<Probe> probes, Consumer<String> console) {
+        warmUp(probes, console);
+        if (shuttingDown) {
+            disarmedBecause = "a shutdown began before the watchdog was armed";
+            return null;
+        }
         WatchdogDevice device;
         try {
             device = WatchdogDevice.open(posix, path);
         } catch (PosixException e) {
             console.accept("watchdog: " + e.getMessage() + "; no watchdog");
-            return disarmed(e.getMessage());
+            disarmedBecause = e.getMessage();
+            return null;
         }
         String identity;
         try {
@@ -115,16 +137,37 @@ public final class Watchdog {
             // ENOTTY: no watchdog behind this path. Closed without the magic close, as ever: a real one stays armed.
             console.accept("watchdog: " + e.getMessage() + "; not a watchdog I can drive, so none");
             posix.close(device.fd());
-            return disarmed(e.getMessage());
+            disarmedBecause = e.getMessage();
+            return null;
         }
-        List<Probe> probes = List.of(Probes.reaper(posix::unreapedChild, System::nanoTime), Probes.api(api, token),
-                Probes.supervisor(supervisor));
-        WatchdogKeeper keeper = new WatchdogKeeper(device::keepAlive, path, identity, timeout, probes, System::nanoTime,
+        WatchdogKeeper armed = new WatchdogKeeper(device::keepAlive, path, identity, timeout, probes, System::nanoTime,
                 InstantSource.system(), Thread::sleep, console);
-        keeper.start();
         console.accept("watchdog: " + path + " (" + identity + ") armed, timeout " + timeout + " s, petted every "
-                + keeper.intervalMillis() + " ms while " + probes.stream().map(Probe::name).toList() + " make progress");
-        return new Watchdog(keeper, null);
+                + armed.intervalMillis() + " ms while " + probes.stream().map(Probe::name).toList() + " make progress");
+        keeper = armed;
+        return armed;
+    }
+
+    /**
+     * Runs the probes until a round passes (at most {@value #WARM_UP_ROUNDS}) before the device is opened: the first
+     * request of a fresh JVM loads the classes of its path, which took more than the API's bound under QEMU's
+     * emulation, and would have cost a pet right after arming.
+     */
+    private static void warmUp(List<Probe> probes, Consumer<String> console) {
+        String stalled = null;
+        try {
+            for (int round = 0; round < WARM_UP_ROUNDS; round++) {
+                stalled = null;
+                for (Probe probe : probes) {
+                    String reason = probe.stalled();
+                    if (reason != null) stalled = probe.name() + ": " + reason;
+                }
+                if (stalled == null) return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        console.accept("watchdog: arming although a probe failed before it (" + stalled + ")");
     }
 
     public boolean armed() {
@@ -133,17 +176,22 @@ public final class Watchdog {
 
     /** A shutdown step begins, and may take {@code budgetMillis}; petting goes on while it keeps to that. */
     public void shutdownStep(String name, long budgetMillis) {
-        if (keeper != null) keeper.shutdownStep(name, budgetMillis);
+        shuttingDown = true;
+        WatchdogKeeper current = keeper;
+        if (current != null) current.shutdownStep(name, budgetMillis);
     }
 
     /** The final reboot(2) is next: petting stops, the watchdog stays armed. */
     public void finalStep() {
-        if (keeper != null) keeper.finalStep();
+        shuttingDown = true;
+        WatchdogKeeper current = keeper;
+        if (current != null) current.finalStep();
     }
 
     /** For GET /system. */
     public Map<String, Object> status() {
-        if (keeper != null) return keeper.status();
+        WatchdogKeeper current = keeper;
+        if (current != null) return current.status();
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("armed", false);
         status.put("reason", disarmedBecause);

@@ -75,12 +75,8 @@ public final class WatchdogKeeper {
         return intervalMillis;
     }
 
-    /** Starts the platform thread "jinit-watchdog" (a daemon: it must not keep a JVM that is exiting). */
-    public Thread start() {
-        return Thread.ofPlatform().name("jinit-watchdog").daemon(true).start(this::run);
-    }
-
-    private void run() {
+    /** Rounds every {@link #intervalMillis()}, for ever: the body of the thread "jinit-watchdog". */
+    void keep() {
         while (true) {
             long began = nanoTime.getAsLong();
             try {
