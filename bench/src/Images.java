@@ -28,6 +28,7 @@ final class Images {
             put(sizes, "initramfs", arch, first(out, "initramfs"));
             put(sizes, "rootfs.ext4", arch, out.resolve("rootfs.ext4"));
             put(sizes, "rootfs.tar", arch, out.resolve("rootfs.tar"));
+            put(sizes, "disk.img", arch, out.resolve("disk.img"));
             put(sizes, "kernel", arch, first(out, "kernel", "vmlinuz", "bzImage", "Image"));
             put(sizes, "AOT cache", arch, first(out.resolve("aot"), "jinit.aot", ""));
         }
