@@ -32,6 +32,15 @@ public final class Probes {
 
     private Probes() {}
 
+    /** What {@code probe} finds, where a probe that throws (a bug) counts as stalled: it costs a pet, not init's thread. */
+    static String check(Probe probe) throws InterruptedException {
+        try {
+            return probe.stalled();
+        } catch (RuntimeException e) {
+            return "the probe failed: " + e;
+        }
+    }
+
     /** The supervisor's lock can be taken within {@link #LOCK_BOUND_MILLIS}: the job table is not stuck. */
     public static Probe supervisor(Supervisor supervisor) {
         return new Probe() {

@@ -159,7 +159,7 @@ public final class Watchdog {
             for (int round = 0; round < WARM_UP_ROUNDS; round++) {
                 stalled = null;
                 for (Probe probe : probes) {
-                    String reason = probe.stalled();
+                    String reason = Probes.check(probe);
                     if (reason != null) stalled = probe.name() + ": " + reason;
                 }
                 if (stalled == null) return;

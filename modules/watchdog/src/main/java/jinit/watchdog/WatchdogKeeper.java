@@ -96,7 +96,7 @@ public final class WatchdogKeeper {
         String who = stalled == null ? null : "shutdown";
         for (int i = 0; stalled == null && i < probes.size(); i++) {
             Probe probe = probes.get(i);
-            stalled = probe.stalled();
+            stalled = Probes.check(probe);
             if (stalled != null) who = probe.name();
         }
         if (finalStep) return false; // the last step was reached while the probes ran

@@ -113,6 +113,8 @@ class WatchdogKeeperTest {
             assertFalse(keeper.round());
         }
         assertEquals(pets, device.calls.size(), "petted after the last step");
+        // The device interface has no write: the magic close 'V' cannot even be expressed.
+        assertTrue(device.calls.stream().allMatch("keepalive"::equals), device.calls.toString());
         assertEquals("final", keeper.status().get("shutdownStep"));
         assertEquals(true, keeper.status().get("armed"));
     }
@@ -134,6 +136,25 @@ class WatchdogKeeperTest {
         reaper.stalled = "child 42 has been a zombie for 8000 ms";
         assertFalse(keeper.round());
         assertTrue(device.calls.isEmpty());
+    }
+
+    @Test
+    void aProbeThatThrowsCountsAsStalled() throws Exception {
+        WatchdogKeeper throwing = new WatchdogKeeper(device, "/dev/watchdog0", "fake", 12, List.of(new Probe() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public String stalled() {
+                throw new IllegalStateException("bug");
+            }
+        }), nanos::get, InstantSource.system(), millis -> {}, console::add);
+        assertFalse(throwing.round());
+        assertTrue(device.calls.isEmpty());
+        assertTrue(console.getLast().contains("broken shows no progress (the probe failed: java.lang.IllegalStateException: bug)"),
+                console.toString());
     }
 
     @Test
