@@ -3,6 +3,7 @@ module jinit.boot {
     requires jinit.posix;
     requires jinit.host;
     requires jinit.http;
+    requires jinit.watchdog;
     requires jdk.unsupported; // sun.misc.Signal: the only documented way to catch TERM/USR1/USR2/PWR
 
     exports jinit.boot;

@@ -27,9 +27,12 @@ import jinit.supervisor.Supervisor;
 import java.net.InetSocketAddress;
 import java.time.InstantSource;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import jinit.watchdog.Watchdog;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -108,11 +111,25 @@ public final class Main {
         failStop.stopWith(shutdown::request);
         installSignalHandlers(shutdown, pid1);
 
-        SystemControl system = (action, reason) -> shutdown.request(switch (action) {
-            case POWEROFF -> Shutdown.Action.POWER_OFF;
-            case REBOOT -> Shutdown.Action.REBOOT;
-            case HALT -> Shutdown.Action.HALT;
-        }, 0, reason);
+        AtomicReference<Watchdog> watchdog = new AtomicReference<>(Watchdog.disarmed("not started yet"));
+        SystemControl system = new SystemControl() {
+            @Override
+            public void shutdown(Action action, String reason) {
+                shutdown.request(switch (action) {
+                    case POWEROFF -> Shutdown.Action.POWER_OFF;
+                    case REBOOT -> Shutdown.Action.REBOOT;
+                    case HALT -> Shutdown.Action.HALT;
+                }, 0, reason);
+            }
+
+            @Override
+            public Map<String, Object> status() {
+                Map<String, Object> status = new LinkedHashMap<>();
+                status.put("pid1", pid1);
+                status.put("watchdog", watchdog.get().status());
+                return status;
+            }
+        };
         String token = null;
         try {
             token = TokenFile.create(posix, Path.of(options.tokenFile()));
@@ -134,6 +151,9 @@ public final class Main {
         InetSocketAddress address = server.address();
         Console.log("serving the API on http://" + address.getAddress().getHostAddress() + ":" + address.getPort()
                 + " (pid " + posix.getpid() + ")");
+        // Only now: petting needs the API to answer. Before, a board hung in early boot is the firmware's concern.
+        watchdog.set(Watchdog.start(posix, environment, pid1, supervisor, address, token, Console::log));
+        shutdown.watchedBy(watchdog.get());
 
         if (options.nextCommand().isEmpty()) return;
         boolean exitWithBootJob = !pid1 && !options.stay();

@@ -6,6 +6,8 @@ import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.RebootCommand;
 import jinit.supervisor.Supervisor;
+import jinit.watchdog.Probes;
+import jinit.watchdog.Watchdog;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +35,14 @@ final class Shutdown {
     /** How long answers in flight get before init exits (not as PID 1). */
     static final int API_DRAIN_SECONDS = 1;
     private volatile ApiServer api;
+    /** Petted through the shutdown while each step keeps within its budget; left armed through reboot(2). */
+    private volatile Watchdog watchdog = Watchdog.disarmed("not started yet");
+    /** The watchdog's budget for step 2: every job's capped stop, the strays' twice, and 2 s to spare. */
+    static final long STOP_JOBS_BUDGET_MS = JOB_STOP_CAP_MS + 2 * STRAY_STOP_TIMEOUT_MS + 2_000;
+    /** For steps 3 and 4: the strays' stop, and 2 s to spare. */
+    static final long STRAYS_BUDGET_MS = STRAY_STOP_TIMEOUT_MS + 2_000;
+    /** For the sync: slow flash with a lot unwritten may take this long; longer is a hung device. */
+    static final long SYNC_BUDGET_MS = 30_000;
 
     Shutdown(Posix posix, Supervisor supervisor, boolean pid1) {
         this.posix = posix;
@@ -44,6 +54,11 @@ final class Shutdown {
     /** The server whose answers in flight are let out before an exit. */
     void serving(ApiServer server) {
         this.api = server;
+    }
+
+    /** The watchdog to keep petted while the shutdown makes progress. */
+    void watchedBy(Watchdog watchdog) {
+        this.watchdog = watchdog;
     }
 
     /** Starts the shutdown on its own thread; later requests are ignored. */
@@ -64,8 +79,10 @@ final class Shutdown {
     private void run(Action action, int exitStatus, String reason) {
         try {
             Console.log("shutdown (" + action.name().toLowerCase().replace('_', ' ') + ") requested by " + reason);
+            watchdog.shutdownStep("1/5 refusing new jobs", Probes.LOCK_BOUND_MILLIS);
             supervisor.stopAccepting();
             Console.log("step 1/5: refusing new jobs");
+            watchdog.shutdownStep("2/5 stopping jobs", STOP_JOBS_BUDGET_MS);
             Console.log("step 2/5: stopping jobs newest first (TERM, KILL after each job's stopTimeout, at most "
                     + JOB_STOP_CAP_MS + " ms)");
             supervisor.stopAll(JOB_STOP_CAP_MS);
@@ -76,6 +93,7 @@ final class Shutdown {
             }
             if (pid1) {
                 Console.log("step 3/5: TERM to every remaining process");
+                watchdog.shutdownStep("3/5 stopping strays", STRAYS_BUDGET_MS);
                 killAll(Signal.TERM);
                 if (!awaitNoChildren(STRAY_STOP_TIMEOUT_MS)) {
                     Console.log("processes remain; sending KILL");
@@ -83,10 +101,12 @@ final class Shutdown {
                 }
             }
             Console.log("step 4/5: reaping");
+            watchdog.shutdownStep("4/5 reaping", STRAYS_BUDGET_MS);
             awaitNoChildren(STRAY_STOP_TIMEOUT_MS);
             // No job's log or event tells of them, so here is where a user sees how many there were.
             Console.log("orphans reaped since start: " + supervisor.orphansReaped() + " (adopted processes that were no job)");
             Console.log("step 5/5: sync");
+            watchdog.shutdownStep("5/5 sync", SYNC_BUDGET_MS);
             posix.sync();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -100,6 +120,7 @@ final class Shutdown {
 
     /** Exits or reboots; what it logs on the way may fail (out of memory) without keeping it from the end. */
     private void finish(Action action, int exitStatus) {
+        watchdog.finalStep();
         if (!pid1) {
             try {
                 // Answers still being written (the 204 for the signal that ended the boot job, say) go out first.

@@ -227,7 +227,8 @@ class AccessMatrixTest {
                 row("GET /events", who -> new Request("GET", "/events", null), 200, 200, 200, 401),
                 // An admin's poweroff really stops the daemon: adminsPowerOff covers those cells on daemons of their own.
                 row("POST /system/nonsense", who -> new Request("POST", "/system/nonsense", null), 404, 403, 404, 401),
-                row("GET /system/poweroff", who -> new Request("GET", "/system/poweroff", null), 405, 405, 405, 401));
+                row("GET /system/poweroff", who -> new Request("GET", "/system/poweroff", null), 405, 405, 405, 401),
+                row("GET /system", who -> new Request("GET", "/system", null), 200, 200, 200, 401));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -366,6 +367,19 @@ class AccessMatrixTest {
     }
 
     // ---- what others see ----
+
+    @Test
+    void everyoneSeesTheSameSystemStatusAndItHoldsNoSecret() throws Exception {
+        // Off PID 1 and with no device named, no watchdog: the answer says so and why, to root and to anyone.
+        Map<String, Object> expected = Map.of("pid1", false,
+                "watchdog", Map.of("armed", false, "reason", "not PID 1, and no device named in JINIT_WATCHDOG"));
+        for (Who who : List.of(Who.ROOT, Who.USER, Who.NOBODY, Who.USER_WITH_TOKEN)) {
+            Answer answer = call(who, "GET", "/system", null);
+            assertEquals(200, answer.status(), () -> who + ": " + answer);
+            assertEquals(expected, answer.json(), () -> who + ": " + answer);
+            assertFalse(answer.body().contains(token), who + " was shown the token");
+        }
+    }
 
     @Test
     void othersSeeTheNamesButNotTheValuesOfAJobsEnvironment() throws Exception {

@@ -68,8 +68,9 @@ final class Daemon implements AutoCloseable {
             return new Config(false, pidNamespace, environment, nextCommand, jvmOptions);
         }
 
+        /** PID 1 of a namespace would arm a watchdog it finds in /dev: on a host that has one, that resets the host. */
         Config inPidNamespace() {
-            return new Config(stay, true, environment, nextCommand, jvmOptions);
+            return new Config(stay, true, environment, nextCommand, jvmOptions).withEnvironment("JINIT_WATCHDOG", "off");
         }
 
         Config withEnvironment(String key, String value) {

@@ -40,6 +40,7 @@ import java.util.function.Predicate;
  * POST   /job/:id/stop         TERM, then KILL after a timeout; no restart
  * GET    /job/:id/log          captured output, optionally followed
  * GET    /events               job state changes as newline-delimited JSON
+ * GET    /system               init itself: PID 1 or not, the watchdog
  * POST   /system/:action       poweroff, reboot or halt
  * </pre>
  */
@@ -169,6 +170,7 @@ final class Routes implements HttpHandler {
                 new Route("POST", "/job/:id/stop", this::stopJob),
                 new Route("GET", "/job/:id/log", this::jobLog),
                 new Route("GET", "/events", this::events),
+                new Route("GET", "/system", (exchange, params, caller) -> Reply.json(200, JobJson.value(system.status()))),
                 new Route("POST", "/system/:action", this::systemAction));
     }
 

@@ -32,6 +32,7 @@ public final class Posix {
     // struct ifreq: a 16-byte name, then a 24-byte union whose first member here is short ifr_flags.
     private static final int IFREQ_SIZE = 40;
     private static final int IFNAMSIZ = 16;
+    private static final int WNOHANG = 1;
 
     private static Posix instance;
 
@@ -231,6 +232,22 @@ public final class Posix {
                     + "; ship it as <java.home>/lib/jinit-exec or set -D" + EXEC_HELPER_PROPERTY);
         }
         return helper.toAbsolutePath();
+    }
+
+    /**
+     * A child that has ended and is still a zombie, or 0 when there is none: waitid(P_ALL, WEXITED | WNOHANG |
+     * WNOWAIT), which reaps nothing, so the reaper still collects it. A zombie that stays is a reaper that is stuck.
+     */
+    public int unreapedChild() {
+        long siginfo = LibC.allocate(WaitidReaper.SIGINFO_SIZE, true);
+        try {
+            if (LibC.waitid(WaitidReaper.P_ALL, 0, siginfo, WaitidReaper.WEXITED | WNOHANG | WaitidReaper.WNOWAIT) != 0) {
+                return 0; // ECHILD: no children at all
+            }
+            return LibC.memory().getInt(siginfo + WaitidReaper.SI_PID);
+        } finally {
+            LibC.free(siginfo);
+        }
     }
 
     public void sync() {

@@ -7,13 +7,13 @@ import jinit.api.ExitStatus;
 
 /** The {@link Reaper}: one platform thread blocked in waitid(P_ALL, WEXITED | WNOWAIT). */
 final class WaitidReaper implements Reaper {
-    private static final int P_ALL = 0;
-    private static final int WEXITED = 4;
-    private static final int WNOWAIT = 0x01000000;
+    static final int P_ALL = 0;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
     // siginfo_t is 128 bytes on x86_64 and aarch64; these offsets hold on both.
-    private static final int SIGINFO_SIZE = 128;
+    static final int SIGINFO_SIZE = 128;
     private static final int SI_CODE = 8;
-    private static final int SI_PID = 16;
+    static final int SI_PID = 16;
     private static final int SI_STATUS = 24;
     private static final int CLD_EXITED = 1;
     private static final int CLD_KILLED = 2;

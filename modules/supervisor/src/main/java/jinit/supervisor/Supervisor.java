@@ -550,6 +550,16 @@ public final class Supervisor {
         }
     }
 
+    /**
+     * Whether the lock can be taken within {@code timeoutMillis}: the watchdog's proof that the table is not stuck. It is
+     * held at most while one process starts (up to jinit-exec's report timeout, 5 s) or one exit is recorded.
+     */
+    public boolean lockFreeWithin(long timeoutMillis) throws InterruptedException {
+        if (!lock.tryLock(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)) return false;
+        lock.unlock();
+        return true;
+    }
+
     /** How many processes that were no job's have been reaped since this supervisor began. */
     public long orphansReaped() {
         lock.lock();
