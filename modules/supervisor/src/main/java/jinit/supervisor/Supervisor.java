@@ -516,9 +516,8 @@ public final class Supervisor implements Notifications {
             return;
         }
         if (readiness.timeout() > 0) {
-            String id = job.id;
             long incarnation = job.incarnation;
-            job.readinessTimer = scheduler.after(readiness.timeout(), () -> readyTimeoutPassed(id, incarnation));
+            job.readinessTimer = scheduler.after(readiness.timeout(), () -> readyTimeoutPassed(job, incarnation));
         }
     }
 
@@ -599,16 +598,19 @@ public final class Supervisor implements Notifications {
      * comes, looks at how long the job has been quiet and waits out the rest.
      */
     private void armWatchdog(JobRecord job, long delayMillis) {
-        String id = job.id;
         long incarnation = job.incarnation;
-        job.readinessTimer = scheduler.after(delayMillis, () -> watchdogDue(id, incarnation));
+        job.readinessTimer = scheduler.after(delayMillis, () -> watchdogDue(job, incarnation));
     }
 
-    private void watchdogDue(String id, long incarnation) {
+    /** Whether a timer armed for {@code job}'s process {@code incarnation} still concerns a live row and process. */
+    private boolean current(JobRecord job, long incarnation) {
+        return jobs.get(job.id) == job && job.incarnation == incarnation && job.state instanceof JobState.Running;
+    }
+
+    private void watchdogDue(JobRecord job, long incarnation) {
         lock.lock();
         try {
-            JobRecord job = jobs.get(id);
-            if (job == null || job.incarnation != incarnation || !(job.state instanceof JobState.Running(int pid))
+            if (!current(job, incarnation) || !(job.state instanceof JobState.Running(int pid))
                     || job.stopRequested || job.watchdogFired) {
                 return;
             }
@@ -630,11 +632,11 @@ public final class Supervisor implements Notifications {
         }
     }
 
-    private void readyTimeoutPassed(String id, long incarnation) {
+    private void readyTimeoutPassed(JobRecord job, long incarnation) {
         lock.lock();
         try {
-            JobRecord job = jobs.get(id);
-            if (job == null || job.incarnation != incarnation || !(job.state instanceof JobState.Running(int pid))
+            // The row itself, not its id: a timer of a replaced job must not act on its successor.
+            if (!current(job, incarnation) || !(job.state instanceof JobState.Running(int pid))
                     || job.ready || job.stopRequested) {
                 return;
             }
