@@ -238,6 +238,13 @@ class ReadinessTest extends OneDaemonPerClass {
         assertEquals(Map.of("fd", 3), ((Map<?, ?>) ready.json().get("spec")).get("ready"));
         stopAndForget("fd-sh");
 
+        // As another user (started through jinit-exec, whose report pipe comes after the ready fd).
+        daemon.start("fd-nobody", sh("echo >&4; exec sleep 60", "\"ready\":{\"fd\":4}", "\"user\":\"nobody\""));
+        Http.Response nobodyReady = waitReady("fd-nobody", 10_000);
+        assertEquals(200, nobodyReady.status(), nobodyReady::toString);
+        assertEquals(true, nobodyReady.json().get("ready"));
+        stopAndForget("fd-nobody");
+
         // Above the fds entries: fd 3 is the file, 4 is /dev/null, 5 the ready pipe; LISTEN_FDS counts only the entry.
         daemon.start("fd-above", sh("echo LISTEN_FDS=$LISTEN_FDS; ls -l /proc/self/fd/4; echo >&5; exec sleep 60",
                 "\"ready\":{\"fd\":5}", "\"fds\":[{\"file\":\"/dev/null\"}]"));
