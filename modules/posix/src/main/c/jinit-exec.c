@@ -1,5 +1,5 @@
 /*
- * jinit-exec [-u UID] [-g GID] [-G GID,GID,...]... [-d DIR] [-p SEARCHPATH] [-l] [-r FD] -- PROGRAM ARGV0 [ARG...]
+ * jinit-exec [-u UID] [-g GID] [-G GID,GID,...]... [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]
  *
  * The last step between jinit's posix_spawn and a job's program. It runs as root, in the child, and:
  *   1. sets groups and gid (-G, -g), then the effective uid (-u) alone: real and saved uids stay 0, so the
@@ -9,7 +9,7 @@
  *   3. reports the outcome of 1-2 on FD (-r) as 8 bytes, {int step, int errno} in native order, step 0 = ready;
  *      the fd is close-on-exec, so jinit's read sees end of file if this process dies before reporting;
  *   4. sets LISTEN_PID to its own pid (-l; sd_listen_fds(3) accepts passed fds only for that pid, which
- *      posix_spawn cannot tell jinit before the exec);
+ *      posix_spawn cannot tell jinit before the exec), and WATCHDOG_PID likewise (-w);
  *   5. sets every uid to UID (after which the user may signal it: nothing is left but the exec) and execv()s.
  *
  * Why a helper: credentials in Linux are per thread, and a JVM thread that switched to the user's real uid
@@ -118,7 +118,7 @@ static int search(const char *program, const char *searchpath, char *found, size
 int main(int argc, char **argv) {
     gid_t *groups = NULL;
     size_t group_count = 0;
-    int set_groups = 0, set_gid = 0, set_uid = 0, listen_pid = 0;
+    int set_groups = 0, set_gid = 0, set_uid = 0, listen_pid = 0, watchdog_pid = 0;
     unsigned uid = 0, gid = 0;
     const char *dir = NULL, *searchpath = NULL;
 
@@ -126,6 +126,7 @@ int main(int argc, char **argv) {
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         const char *option = argv[i];
         if (strcmp(option, "-l") == 0) { listen_pid = 1; continue; }
+        if (strcmp(option, "-w") == 0) { watchdog_pid = 1; continue; }
         if (option[0] != '-' || option[1] == '\0' || option[2] != '\0' || i + 1 >= argc) break;
         const char *value = argv[++i];
         unsigned number;
@@ -172,6 +173,12 @@ int main(int argc, char **argv) {
         /* Overwrites any LISTEN_PID the job's environment carried: only ours can be right. */
         if (setenv("LISTEN_PID", pid, 1) != 0) fail(CHECK, errno, "setenv", "LISTEN_PID");
     }
+    if (watchdog_pid) {
+        char pid[24];
+        snprintf(pid, sizeof pid, "%ld", (long) getpid());
+        /* sd_watchdog_enabled(3) heeds WATCHDOG_USEC only in the process WATCHDOG_PID names: this one. */
+        if (setenv("WATCHDOG_PID", pid, 1) != 0) fail(CHECK, errno, "setenv", "WATCHDOG_PID");
+    }
     report(READY, 0);
 
     /* Unprivileged now (euid != 0), it may still set all three to a value it holds. */
@@ -185,7 +192,7 @@ int main(int argc, char **argv) {
 
 usage:
     report(USAGE, EINVAL);
-    fputs("usage: jinit-exec [-u UID] [-g GID] [-G GID,...] [-d DIR] [-p SEARCHPATH] [-l] [-r FD] -- PROGRAM ARGV0 [ARG...]\n",
+    fputs("usage: jinit-exec [-u UID] [-g GID] [-G GID,...] [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]\n",
           stderr);
     return EXIT_EXEC_FAILED;
 }

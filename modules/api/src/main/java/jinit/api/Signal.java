@@ -8,7 +8,7 @@ import java.util.OptionalInt;
  * Real-time signals use glibc's numbering: SIGRTMIN is 34, because glibc reserves 32 and 33 for itself.
  */
 public final class Signal {
-    public static final int HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15, CHLD = 17, CONT = 18, STOP = 19, PWR = 30;
+    public static final int HUP = 1, INT = 2, QUIT = 3, ABRT = 6, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15, CHLD = 17, CONT = 18, STOP = 19, PWR = 30;
     public static final int RTMIN = 34, RTMAX = 64;
 
     private static final String[] NAMES = {

@@ -105,6 +105,7 @@ public final class Main {
         PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
                 new EventLog(EventLog.DEFAULT_HISTORY), new LogBudget(LogBudget.DEFAULT_BYTES, failStop::survived));
+        processes.reportReadinessTo(supervisor); // the notify socket opens when the first notify job starts
         posix.reaper().start(exit -> supervisor.childExited(exit.pid(), exit.status(), exit::reap));
 
         Shutdown shutdown = new Shutdown(posix, supervisor, pid1);

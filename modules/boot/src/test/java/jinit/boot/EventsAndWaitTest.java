@@ -193,7 +193,7 @@ class EventsAndWaitTest extends OneDaemonPerClass {
     @Test
     void badWaitsAre400Or404() throws Exception {
         daemon.start("wait-bad", "{\"exec\":\"/bin/true\"}");
-        assertError(400, "wait must be 'running' or 'ended'", daemon.get("/job/wait-bad?wait=exited"));
+        assertError(400, "wait must be 'running', 'ready' or 'ended'", daemon.get("/job/wait-bad?wait=exited"));
         assertError(400, "query parameter 'timeout' must be a whole number from 0 to 600000",
                 daemon.get("/job/wait-bad?wait=ended&timeout=600001"));
         assertError(404, "no job 'wait-nobody'", daemon.get("/job/wait-nobody?wait=running"));

@@ -2,10 +2,12 @@ package jinit.host;
 
 import jinit.api.FdSpec;
 import jinit.api.JobSpec;
+import jinit.api.Readiness;
 import jinit.api.Stdio;
 import jinit.posix.Accounts;
 import jinit.posix.Credentials;
 import jinit.posix.FdPair;
+import jinit.posix.NotifySocket;
 import jinit.posix.OpenFlags;
 import jinit.posix.OutputPump;
 import jinit.posix.Posix;
@@ -15,6 +17,7 @@ import jinit.posix.SpawnRequest;
 import jinit.posix.UnknownAccountException;
 import jinit.supervisor.LaunchException;
 import jinit.supervisor.LogRing;
+import jinit.supervisor.Notifications;
 import jinit.supervisor.ProcessBackend;
 
 import java.util.ArrayList;
@@ -47,6 +50,14 @@ public final class PosixProcesses implements ProcessBackend {
 
     private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
+    /** Variables only init may set: the notify protocol's. A job inheriting init's environment never gets init's own. */
+    private static final List<String> NOTIFY_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID");
+
+    /** Where jobs' readiness goes; set once the supervisor exists. */
+    private volatile Notifications notifications;
+    /** Opened when the first notify job starts: a boot without one has neither the socket nor its thread. */
+    private NotifySocket notifySocket;
+
     /** The read end of a pipe the child writes one of its outputs to, and the log stream it feeds. */
     private record LogPipe(int readFd, LogRing.Stream stream) {}
 
@@ -57,7 +68,42 @@ public final class PosixProcesses implements ProcessBackend {
         this.accounts = accounts;
         this.pump = pump;
         this.initEnvironment = Map.copyOf(initEnvironment);
-        this.initEnvironmentList = environmentList(initEnvironment);
+        this.initEnvironmentList = environmentList(initEnvironment).stream()
+                .filter(variable -> !isNotifyVariable(variable)).toList();
+    }
+
+    /** Readiness (the notify socket's datagrams, the ready fd's newline) goes to {@code notifications} from now on. */
+    public void reportReadinessTo(Notifications notifications) {
+        this.notifications = notifications;
+    }
+
+    private static boolean isNotifyVariable(String variable) {
+        for (String name : NOTIFY_VARIABLES) if (variable.startsWith(name + "=")) return true;
+        return false;
+    }
+
+    /** The notify socket's address, opening it (and starting its thread) the first time. */
+    private synchronized String notifyAddress() throws LaunchException {
+        if (notifySocket == null) {
+            try {
+                notifySocket = NotifySocket.open(posix, (pid, uid, group, message) -> {
+                    Notifications to = notifications;
+                    if (to != null) to.notified(pid, group, message);
+                }, console);
+            } catch (PosixException e) {
+                throw new LaunchException("cannot open the notify socket: " + e.getMessage());
+            }
+        }
+        return notifySocket.address();
+    }
+
+    /** The environment with the notify protocol's variables (sd_notify(3), sd_watchdog_enabled(3)) set by init. */
+    private List<String> withNotifyVariables(List<String> envp, Readiness readiness) throws LaunchException {
+        List<String> env = new ArrayList<>(envp.size() + 2);
+        for (String variable : envp) if (!isNotifyVariable(variable)) env.add(variable);
+        env.add("NOTIFY_SOCKET=" + notifyAddress());
+        if (readiness.watchdog() > 0) env.add("WATCHDOG_USEC=" + readiness.watchdog() * 1000);
+        return List.copyOf(env);
     }
 
     @Override
@@ -69,7 +115,9 @@ public final class PosixProcesses implements ProcessBackend {
         List<String> argv = new ArrayList<>(spec.args().size() + 1);
         argv.add(spec.exec());
         argv.addAll(spec.args());
-        List<String> envp = spec.envs() != null ? environmentList(spec.envs()) : initEnvironmentList;
+        List<String> baseEnvp = spec.envs() != null ? environmentList(spec.envs()) : initEnvironmentList;
+        List<String> envp = spec.readiness().protocol() instanceof Readiness.Protocol.Notify
+                ? withNotifyVariables(baseEnvp, spec.readiness()) : baseEnvp;
         List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, credentials, spec.fds());
         return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output);
     }
@@ -98,19 +146,71 @@ public final class PosixProcesses implements ProcessBackend {
                     }
                 }
             }
+            int readyPipe = readyPipe(spec.readiness(), passFds, toClose);
             SpawnRequest request = new SpawnRequest(spec.exec(), argv, envp, spec.cwd(), searchPath, credentials,
                     stdin, stdout, stderr, passFds, List.of());
             // systemd's protocol: the spawner starts the job through jinit-exec, which sets LISTEN_PID.
-            if (!passFds.isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
+            if (!spec.fds().isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
+            // ... and WATCHDOG_PID, which only the job's own process can know before it execs.
+            if (spec.readiness().watchdog() > 0) request = request.withWatchdogPid();
             int pid = posix.spawner().spawn(request);
             for (LogPipe pipe : logPipes) watch(pipe, output);
             logPipes.clear();
+            if (readyPipe >= 0) {
+                toClose.remove(Integer.valueOf(readyPipe)); // the pump's from now on
+                watchReadyFd(readyPipe, pid);
+            }
             return pid;
         } catch (SpawnException e) {
             throw new LaunchException("cannot start '" + spec.exec() + "': " + e.getMessage());
         } finally {
             for (int fd : toClose) posix.close(fd);
             for (LogPipe pipe : logPipes) posix.close(pipe.readFd()); // spawn failed: nobody will write to these
+        }
+    }
+
+    /**
+     * s6's protocol: a pipe whose write end the job gets as fd N (the slots between the {@code fds} entries and N hold
+     * /dev/null) and whose read end init keeps; the read end, or -1 for a job without a ready fd. The read end is in
+     * {@code toClose} until the spawn succeeded and {@link #watchReadyFd} takes it.
+     */
+    private int readyPipe(Readiness readiness, List<Integer> passFds, List<Integer> toClose) throws LaunchException {
+        if (!(readiness.protocol() instanceof Readiness.Protocol.Fd(int readyFd))) return -1;
+        FdPair pipe;
+        try {
+            pipe = posix.pipe();
+        } catch (PosixException e) {
+            throw new LaunchException("cannot create the ready pipe: " + e.getMessage());
+        }
+        toClose.add(pipe.writeFd());
+        toClose.add(pipe.readFd());
+        while (3 + passFds.size() < readyFd) passFds.add(SpawnRequest.DEV_NULL);
+        passFds.add(pipe.writeFd());
+        return pipe.readFd();
+    }
+
+    /** The first newline on the ready pipe makes the job ready; what follows is read and dropped until it closes. */
+    private void watchReadyFd(int readFd, int pid) {
+        try {
+            pump.watch(readFd, new OutputPump.Sink() {
+                private boolean told;
+
+                @Override
+                public void data(byte[] buffer, int offset, int length) {
+                    for (int i = offset; i < offset + length && !told; i++) {
+                        if (buffer[i] != '\n') continue;
+                        told = true;
+                        Notifications to = notifications;
+                        if (to != null) to.readyByFd(pid);
+                    }
+                }
+
+                @Override
+                public void closed() {}
+            });
+        } catch (PosixException | RuntimeException e) {
+            console.accept("cannot watch a ready fd: " + e.getMessage());
+            posix.close(readFd); // the job's newline then meets EPIPE; without readiness, its ready timeout decides
         }
     }
 

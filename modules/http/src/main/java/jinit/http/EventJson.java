@@ -28,11 +28,11 @@ final class EventJson {
             switch (event.job().state()) {
                 case JobState.Running r -> out.writeNull();
                 case JobState.Backoff b -> {
-                    JobJson.writeExit(out, b.lastExit());
+                    JobJson.writeExit(out, b.lastExit(), event.job().watchdogExit());
                     out.writeStringField("nextStartAt", Timestamps.iso(b.nextStartAt()));
                 }
                 case JobState.Exited e -> {
-                    JobJson.writeExit(out, e.exit());
+                    JobJson.writeExit(out, e.exit(), event.job().watchdogExit());
                     if (e.gaveUp()) out.writeBooleanField("gaveUp", true);
                 }
             }

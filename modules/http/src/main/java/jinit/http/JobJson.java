@@ -6,6 +6,7 @@ import jinit.api.FdSpec;
 import jinit.api.Job;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
+import jinit.api.Readiness;
 import jinit.api.Restart;
 import jinit.api.Signal;
 import jinit.api.SpecException;
@@ -51,11 +52,13 @@ public final class JobJson {
             .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS, JSON.Feature.PRESERVE_FIELD_ORDERING, JSON.Feature.WRITE_NULL_PROPERTIES);
 
     private static final Set<String> SPEC_FIELDS = Set.of("exec", "args", "cwd", "envs", "env", "user", "group",
-            "restart", "stdio", "logBytes", "fds", "stopTimeout");
+            "restart", "stdio", "logBytes", "fds", "stopTimeout", "ready", "readyTimeout", "watchdog");
     private static final Set<String> RESTART_FIELDS = Set.of("policy", "delay", "maxDelay", "factor", "resetAfter", "burst", "window");
     private static final Set<String> STDIO_FIELDS = Set.of("stdin", "stdout", "stderr");
     /** A day: longer than any sane delay, short enough that arithmetic on it never overflows. */
     private static final long MAX_MILLIS = 86_400_000L;
+    /** The highest ready fd: s6 takes any, but the descriptors below it are opened for the job (on /dev/null). */
+    static final int MAX_READY_FD = 255;
 
     private JobJson() {}
 
@@ -113,7 +116,39 @@ public final class JobJson {
         int logBytes = (int) number(object, "logBytes", 0, JobSpec.MAX_LOG_BYTES, JobSpec.DEFAULT_LOG_BYTES);
         List<FdSpec> fds = fds(object.get("fds"));
         long stopTimeout = number(object, "stopTimeout", 0, MAX_MILLIS, JobSpec.DEFAULT_STOP_TIMEOUT);
-        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout);
+        Readiness readiness = readiness(object, fds.size());
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness);
+    }
+
+    /**
+     * {@code ready}, {@code readyTimeout} and {@code watchdog}. A ready fd must lie above the {@code fds} entries (they
+     * take 3, 4, … in order), and a watchdog needs the notify protocol, since WATCHDOG=1 is how a job pets it: both
+     * are conflicts between well-formed fields (422).
+     */
+    private static Readiness readiness(Map<String, Object> object, int passedFds) throws SpecException {
+        Readiness.Protocol protocol = switch (object.get("ready")) {
+            case null -> new Readiness.Protocol.Running();
+            case String name when name.equals("notify") -> new Readiness.Protocol.Notify();
+            case Map<?, ?> fd -> {
+                onlyKnownFields(fd, Set.of("fd"), "ready");
+                if (!fd.containsKey("fd")) throw new SpecException("field 'ready.fd' is required");
+                yield new Readiness.Protocol.Fd((int) number(fd.get("fd"), "ready.fd", 3, MAX_READY_FD, 0));
+            }
+            default -> throw new SpecException("field 'ready' must be \"notify\" or {\"fd\": N} with N of 3 or more");
+        };
+        long timeout = number(object, "readyTimeout", 0, MAX_MILLIS, 0);
+        long watchdog = number(object, "watchdog", 0, MAX_MILLIS, 0);
+        if (protocol instanceof Readiness.Protocol.Fd(int fd) && fd < 3 + passedFds) {
+            throw new SpecException("field 'ready.fd': fd " + fd + " is taken by 'fds' (they are fds 3 to "
+                    + (2 + passedFds) + "); use " + (3 + passedFds) + " or more", true);
+        }
+        if (timeout > 0 && protocol instanceof Readiness.Protocol.Running) {
+            throw new SpecException("field 'readyTimeout' needs 'ready' (\"notify\" or {\"fd\": N}): without it a job is ready once it runs", true);
+        }
+        if (watchdog > 0 && !(protocol instanceof Readiness.Protocol.Notify)) {
+            throw new SpecException("field 'watchdog' needs \"ready\": \"notify\": the job keeps it quiet by sending WATCHDOG=1 on NOTIFY_SOCKET", true);
+        }
+        return new Readiness(protocol, timeout, watchdog);
     }
 
     private static void onlyKnownFields(Map<?, ?> object, Set<String> known, String where) throws SpecException {
@@ -401,6 +436,7 @@ public final class JobJson {
         static final SerializableString exit = new SerializedString("exit");
         static final SerializableString exitedAt = new SerializedString("exitedAt");
         static final SerializableString factor = new SerializedString("factor");
+        static final SerializableString fd = new SerializedString("fd");
         static final SerializableString fds = new SerializedString("fds");
         static final SerializableString file = new SerializedString("file");
         static final SerializableString gaveUp = new SerializedString("gaveUp");
@@ -415,6 +451,9 @@ public final class JobJson {
         static final SerializableString owner = new SerializedString("owner");
         static final SerializableString pid = new SerializedString("pid");
         static final SerializableString policy = new SerializedString("policy");
+        static final SerializableString ready = new SerializedString("ready");
+        static final SerializableString readyAt = new SerializedString("readyAt");
+        static final SerializableString readyTimeout = new SerializedString("readyTimeout");
         static final SerializableString resetAfter = new SerializedString("resetAfter");
         static final SerializableString restart = new SerializedString("restart");
         static final SerializableString restarts = new SerializedString("restarts");
@@ -425,9 +464,11 @@ public final class JobJson {
         static final SerializableString stderr = new SerializedString("stderr");
         static final SerializableString stdin = new SerializedString("stdin");
         static final SerializableString stdio = new SerializedString("stdio");
+        static final SerializableString status = new SerializedString("status");
         static final SerializableString stdout = new SerializedString("stdout");
         static final SerializableString stopTimeout = new SerializedString("stopTimeout");
         static final SerializableString user = new SerializedString("user");
+        static final SerializableString watchdog = new SerializedString("watchdog");
         static final SerializableString window = new SerializedString("window");
     }
 
@@ -462,23 +503,32 @@ public final class JobJson {
             case JobState.Backoff(ExitStatus exit, var exitedAt, var next) -> {
                 string(out, Names.exitedAt, Timestamps.iso(exitedAt));
                 out.writeFieldName(Names.exit);
-                writeExit(out, exit);
+                writeExit(out, exit, job.watchdogExit());
                 string(out, Names.nextStartAt, Timestamps.iso(next));
             }
             case JobState.Exited(ExitStatus exit, var exitedAt, boolean gaveUp) -> {
                 string(out, Names.exitedAt, Timestamps.iso(exitedAt));
                 out.writeFieldName(Names.exit);
-                writeExit(out, exit);
+                writeExit(out, exit, job.watchdogExit());
                 if (gaveUp) bool(out, Names.gaveUp, true);
             }
         }
         number(out, Names.restarts, job.restarts());
+        bool(out, Names.ready, job.ready());
+        if (job.readyAt() == null) nothing(out, Names.readyAt);
+        else string(out, Names.readyAt, Timestamps.iso(job.readyAt()));
+        if (job.status() != null) string(out, Names.status, job.status());
         if (job.error() != null) string(out, Names.error, job.error());
         number(out, Names.owner, job.owner());
         out.writeEndObject();
     }
 
     public static void writeExit(JsonGenerator out, ExitStatus exit) throws IOException {
+        writeExit(out, exit, false);
+    }
+
+    /** @param watchdog the process was ended by its watchdog: said next to the signal */
+    public static void writeExit(JsonGenerator out, ExitStatus exit, boolean watchdog) throws IOException {
         if (exit == null) {
             out.writeNull();
             return;
@@ -491,6 +541,7 @@ public final class JobJson {
                 if (coreDumped) bool(out, Names.coreDumped, true);
             }
         }
+        if (watchdog) bool(out, Names.watchdog, true);
         out.writeEndObject();
     }
 
@@ -547,6 +598,21 @@ public final class JobJson {
         }
         out.writeEndArray();
         number(out, Names.stopTimeout, spec.stopTimeout());
+        Readiness readiness = spec.readiness();
+        if (readiness.announced()) {
+            out.writeFieldName(Names.ready);
+            switch (readiness.protocol()) {
+                case Readiness.Protocol.Running r -> out.writeNull(); // not reached: not announced
+                case Readiness.Protocol.Notify n -> out.writeString("notify");
+                case Readiness.Protocol.Fd(int fd) -> {
+                    out.writeStartObject();
+                    number(out, Names.fd, fd);
+                    out.writeEndObject();
+                }
+            }
+            number(out, Names.readyTimeout, readiness.timeout());
+            number(out, Names.watchdog, readiness.watchdog());
+        }
         out.writeEndObject();
     }
 

@@ -194,7 +194,9 @@ final class Routes implements HttpHandler {
         Predicate<Job> condition = switch (wait) {
             case "running" -> Job::running;
             case "ended" -> Job::ended;
-            default -> throw new HttpError(400, "wait must be 'running' or 'ended'");
+            // A job whose process ended before it was ready answers at once, so the caller sees why.
+            case "ready" -> job -> job.ready() || !job.running();
+            default -> throw new HttpError(400, "wait must be 'running', 'ready' or 'ended'");
         };
         long timeout = query.number("timeout", 0, MAX_WAIT_MS, DEFAULT_WAIT_MS);
         return awaitJob(id, condition, timeout, caller, "job '" + id + "' was not " + wait + " within " + timeout + " ms");
@@ -336,7 +338,7 @@ final class Routes implements HttpHandler {
         try {
             return JobJson.readSpec(readBody(exchange));
         } catch (SpecException e) {
-            throw new HttpError(400, e.getMessage());
+            throw new HttpError(e.conflict() ? 422 : 400, e.getMessage());
         }
     }
 

@@ -3,6 +3,7 @@ package jinit.http;
 import jinit.api.AccountRef;
 import jinit.api.FdSpec;
 import jinit.api.JobSpec;
+import jinit.api.Readiness;
 import jinit.api.Restart;
 import jinit.api.SpecException;
 import jinit.api.Stdio;
@@ -55,7 +56,19 @@ class JobJsonProperties {
                 .flatAs((exec, args, cwd, envs, user, group, restart, io) -> Combinators.combine(
                         Arbitraries.integers().between(0, JobSpec.MAX_LOG_BYTES), fds.list().ofMaxSize(3),
                         Arbitraries.longs().between(0, 86_400_000))
-                        .as((logBytes, fdList, stop) -> new JobSpec(exec, args, cwd, envs, user, group, restart, io, logBytes, fdList, stop)));
+                        .as((logBytes, fdList, stop) -> new JobSpec(exec, args, cwd, envs, user, group, restart, io, logBytes, fdList, stop)))
+                .flatMap(spec -> readiness(spec.fds().size()).map(spec::withReadiness));
+    }
+
+    /** A valid readiness for a spec with {@code passedFds} fds: a ready fd above them, a watchdog only with notify. */
+    private static Arbitrary<Readiness> readiness(int passedFds) {
+        Arbitrary<Readiness.Protocol> protocols = Arbitraries.oneOf(
+                Arbitraries.just(new Readiness.Protocol.Running()), Arbitraries.just(new Readiness.Protocol.Notify()),
+                Arbitraries.integers().between(3 + passedFds, JobJson.MAX_READY_FD).map(Readiness.Protocol.Fd::new));
+        Arbitrary<Long> millis = Arbitraries.longs().between(0, 86_400_000);
+        return Combinators.combine(protocols, millis, millis).as((protocol, timeout, watchdog) -> new Readiness(protocol,
+                protocol instanceof Readiness.Protocol.Running ? 0 : timeout,
+                protocol instanceof Readiness.Protocol.Notify ? watchdog : 0));
     }
 
     @Property(tries = 500)

@@ -149,7 +149,7 @@ class RoutesTest {
         assertError(400, "query parameter 'follow' must be 1 or 0", api.call("GET", "/job/" + id + "/log?follow=maybe"));
         assertError(400, "query parameter 'timestamps' must be 1 or 0", api.call("GET", "/job/" + id + "/log?timestamps=yes"));
         assertError(400, "stream must be 'stdout', 'stderr' or 'both'", api.call("GET", "/job/" + id + "/log?stream=all"));
-        assertError(400, "wait must be 'running' or 'ended'", api.call("GET", "/job/" + id + "?wait=soon"));
+        assertError(400, "wait must be 'running', 'ready' or 'ended'", api.call("GET", "/job/" + id + "?wait=soon"));
         for (String value : List.of("-5", "600001", "x")) {
             assertError(400, "query parameter 'timeout' must be a whole number from 0 to 600000",
                     api.call("GET", "/job/" + id + "?wait=ended&timeout=" + value));

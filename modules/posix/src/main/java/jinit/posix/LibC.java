@@ -80,6 +80,8 @@ final class LibC {
     private static final Function SETSOCKOPT = function("setsockopt", INT, INT, INT, INT, POINTER, INT);
     private static final Function SENDTO = function("sendto", LONG, INT, POINTER, LONG, INT, POINTER, INT);
     private static final Function RECV = function("recv", LONG, INT, POINTER, LONG, INT);
+    private static final Function RECVMSG = function("recvmsg", LONG, INT, POINTER, INT);
+    private static final Function GETPGID = function("getpgid", INT, INT);
     private static final Function UNLINK = function("unlink", INT, POINTER);
     private static final Function CHMOD = function("chmod", INT, POINTER, INT);
     private static final Function EPOLL_CREATE1 = function("epoll_create1", INT, INT);
@@ -273,6 +275,15 @@ final class LibC {
         } finally {
             MEMORY.freeMemory(into);
         }
+    }
+
+    /** recvmsg(2) with a struct msghdr at {@code msghdr}, whose buffers the caller keeps. */
+    static long recvmsg(int fd, long msghdr, int flags) {
+        return RECVMSG.call(fd, msghdr, flags);
+    }
+
+    static int getpgid(int pid) {
+        return (int) GETPGID.call(pid);
     }
 
     static int unlink(String path) {

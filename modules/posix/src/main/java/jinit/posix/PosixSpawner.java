@@ -253,6 +253,7 @@ final class PosixSpawner implements Spawner {
         if (request.cwd() != null) argv.addAll(List.of("-d", request.cwd()));
         if (request.searchPath() != null) argv.addAll(List.of("-p", request.searchPath()));
         if (!request.fdNames().isEmpty()) argv.add("-l");
+        if (request.watchdogPid()) argv.add("-w");
         argv.addAll(List.of("-r", Integer.toString(reportFd), "--", request.path()));
         argv.addAll(request.argv());
         return argv;

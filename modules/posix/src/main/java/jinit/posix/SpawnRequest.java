@@ -19,9 +19,12 @@ import jinit.api.FdSpec;
  * @param credentials identity to run as, or null to stay root. The search, the chdir and every check run with
  *                    these ids, in the child: see {@code src/main/c/jinit-exec.c}
  * @param stdin       parent fd to become fd 0, or {@link #DEV_NULL} or {@link #INHERIT}; likewise stdout, stderr
- * @param passFds     parent fds that become 3, 4, 5... in order; every other fd is closed in the child
- * @param fdNames     empty, or one name per passed fd: the child is then socket-activated, see
+ * @param passFds     parent fds that become 3, 4, 5... in order, or {@link #DEV_NULL} for a slot opened on
+ *                    /dev/null; every other fd is closed in the child
+ * @param fdNames     empty, or one name for each of the first passed fds: the child is then socket-activated, see
  *                    {@link #socketActivated}
+ * @param watchdogPid the child gets its own pid in {@code WATCHDOG_PID} (systemd's sd_watchdog_enabled(3) checks
+ *                    it), set by the jinit-exec helper as {@code LISTEN_PID} is
  */
 public record SpawnRequest(
         String path,
@@ -34,7 +37,8 @@ public record SpawnRequest(
         int stdout,
         int stderr,
         List<Integer> passFds,
-        List<String> fdNames) {
+        List<String> fdNames,
+        boolean watchdogPid) {
 
     /** Open /dev/null for this stdio fd. */
     public static final int DEV_NULL = -1;
@@ -63,15 +67,21 @@ public record SpawnRequest(
         requireStdio("stdout", stdout);
         requireStdio("stderr", stderr);
         for (int fd : passFds) {
-            if (fd < 0) {
+            if (fd < 0 && fd != DEV_NULL) {
                 throw new IllegalArgumentException("passFds holds a negative fd: " + fd);
             }
         }
-        if (!fdNames.isEmpty() && fdNames.size() != passFds.size()) {
+        if (fdNames.size() > passFds.size()) {
             throw new IllegalArgumentException(
-                    fdNames.size() + " fd names for " + passFds.size() + " fds; give one name per fd");
+                    fdNames.size() + " fd names for " + passFds.size() + " fds; give at most one name per fd");
         }
         fdNames.forEach(SpawnRequest::requireFdName);
+    }
+
+    public SpawnRequest(String path, List<String> argv, List<String> envp, String cwd, String searchPath,
+                        Credentials credentials, int stdin, int stdout, int stderr, List<Integer> passFds,
+                        List<String> fdNames) {
+        this(path, argv, envp, cwd, searchPath, credentials, stdin, stdout, stderr, passFds, fdNames, false);
     }
 
     /** An absolute {@code path}, no search, not socket-activated. */
@@ -87,7 +97,14 @@ public record SpawnRequest(
 
     /** Whether the child execs the jinit-exec helper first: to drop root's ids, or to learn its own pid. */
     boolean throughHelper() {
-        return credentials != null || !fdNames.isEmpty();
+        return credentials != null || !fdNames.isEmpty() || watchdogPid;
+    }
+
+    /** This request, with the child's own pid in {@code WATCHDOG_PID} (any value in {@link #envp()} is replaced). */
+    public SpawnRequest withWatchdogPid() {
+        List<String> env = new ArrayList<>(envp.size());
+        for (String var : envp) if (!var.startsWith("WATCHDOG_PID=")) env.add(var);
+        return new SpawnRequest(path, argv, env, cwd, searchPath, credentials, stdin, stdout, stderr, passFds, fdNames, true);
     }
 
     /**
@@ -98,11 +115,16 @@ public record SpawnRequest(
      * can know that pid: posix_spawn reports it after the exec, and jinit neither forks in the JVM nor relies
      * on a shell. Any LISTEN_PID, LISTEN_FDS or LISTEN_FDNAMES in {@link #envp()} is replaced.
      *
-     * @param fdNames one name per passed fd, each as {@link FdSpec#isValidName} allows
+     * @param fdNames one name for each of the first passed fds, each as {@link FdSpec#isValidName} allows; fds after
+     *                those (a ready fd) are passed but not announced
      */
     public SpawnRequest socketActivated(List<String> fdNames) {
         if (passFds.isEmpty()) {
             throw new IllegalArgumentException("socket activation needs at least one fd in passFds");
+        }
+        if (fdNames.isEmpty() || fdNames.size() > passFds.size()) {
+            throw new IllegalArgumentException(fdNames.size() + " fd names for " + passFds.size()
+                    + " fds; name at least the first and at most all");
         }
         List<String> env = new ArrayList<>(envp.size() + 2);
         for (String var : envp) {
@@ -110,9 +132,10 @@ public record SpawnRequest(
                 env.add(var);
             }
         }
-        env.add("LISTEN_FDS=" + passFds.size());
+        env.add("LISTEN_FDS=" + fdNames.size());
         env.add("LISTEN_FDNAMES=" + String.join(":", fdNames));
-        return new SpawnRequest(path, argv, env, cwd, searchPath, credentials, stdin, stdout, stderr, passFds, fdNames);
+        return new SpawnRequest(path, argv, env, cwd, searchPath, credentials, stdin, stdout, stderr, passFds, fdNames,
+                watchdogPid);
     }
 
     private static void requireFdName(String name) {

@@ -21,7 +21,8 @@ class SpawnRequestTest {
         assertThrows(IllegalArgumentException.class, () -> request("/bin/true", List.of("a\0b"), List.of(), -1, List.of()));
         assertThrows(IllegalArgumentException.class, () -> request("/bin/true", List.of("true"), List.of("A=\0"), -1, List.of()));
         assertThrows(IllegalArgumentException.class, () -> request("/bin/true", List.of("true"), List.of(), -3, List.of()));
-        assertThrows(IllegalArgumentException.class, () -> request("/bin/true", List.of("true"), List.of(), -1, List.of(-1)));
+        assertThrows(IllegalArgumentException.class, () -> request("/bin/true", List.of("true"), List.of(), -1, List.of(-3)));
+        request("/bin/true", List.of("true"), List.of(), -1, List.of(SpawnRequest.DEV_NULL)); // a slot on /dev/null
     }
 
     @Test
@@ -69,8 +70,12 @@ class SpawnRequestTest {
         SpawnRequest two = request("/bin/app", List.of("app"), List.of(), -1, List.of(5, 6));
         assertEquals("socket activation needs at least one fd in passFds",
                 assertThrows(IllegalArgumentException.class, () -> none.socketActivated(List.of())).getMessage());
-        assertEquals("1 fd names for 2 fds; give one name per fd",
-                assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of("a"))).getMessage());
+        assertEquals("3 fd names for 2 fds; name at least the first and at most all",
+                assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of("a", "b", "c"))).getMessage());
+        assertEquals("0 fd names for 2 fds; name at least the first and at most all",
+                assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of())).getMessage());
+        // A ready fd after the named ones is passed but not announced.
+        assertTrue(two.socketActivated(List.of("a")).envp().contains("LISTEN_FDS=1"));
         for (String bad : List.of("", "a:b", "tab\there", "x".repeat(256), "caf\u00e9")) {
             assertThrows(IllegalArgumentException.class, () -> two.socketActivated(List.of("ok", bad)), bad);
         }

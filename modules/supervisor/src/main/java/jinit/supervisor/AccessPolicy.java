@@ -126,10 +126,7 @@ public final class AccessPolicy {
         if (caller.owns(job.owner()) || job.spec().envs() == null) return job;
         Map<String, String> redacted = new LinkedHashMap<>();
         for (String name : job.spec().envs().keySet()) redacted.put(name, REDACTED);
-        JobSpec spec = job.spec();
-        JobSpec shown = new JobSpec(spec.exec(), spec.args(), spec.cwd(), redacted, spec.user(), spec.group(),
-                spec.restart(), spec.stdio(), spec.logBytes(), spec.fds(), spec.stopTimeout());
-        return new Job(job.id(), shown, job.state(), job.startedAt(), job.restarts(), job.error(), job.owner());
+        return job.withSpec(job.spec().withEnvs(redacted));
     }
 
     static JobException forbidden(String message) {

@@ -34,12 +34,23 @@ final class RestartTracker {
 
     /**
      * @param exit             how the process ended, or null when it could not even start
-     * @param uptimeMillis     how long it ran
+     * @param uptimeMillis     how long it ran (since it was ready: what {@code resetAfter} counts)
      * @param signalledByApi   a client signalled it through the API: death by a signal is then no failure
      * @param stopRequested    a client stopped it: never restart
      */
     Decision onExit(ExitStatus exit, long nowMillis, long uptimeMillis, boolean signalledByApi, boolean stopRequested) {
-        if (stopRequested || !wanted(exit, signalledByApi)) return new Decision.Stay();
+        return onExit(exit, nowMillis, uptimeMillis, signalledByApi, stopRequested, false);
+    }
+
+    /**
+     * @param failed init ended the process as a failure (not ready in time, or its watchdog fired): whatever its
+     *               exit says, it counts as one
+     */
+    Decision onExit(ExitStatus exit, long nowMillis, long uptimeMillis, boolean signalledByApi, boolean stopRequested,
+                    boolean failed) {
+        if (stopRequested || !(wanted(exit, signalledByApi) || failed && policy.policy() != Restart.Policy.NO)) {
+            return new Decision.Stay();
+        }
         if (uptimeMillis >= policy.resetAfter()) consecutive = 0;
         while (!recentRestarts.isEmpty() && recentRestarts.peekFirst() <= nowMillis - policy.window()) recentRestarts.pollFirst();
         if (recentRestarts.size() >= policy.burst()) return new Decision.GiveUp();

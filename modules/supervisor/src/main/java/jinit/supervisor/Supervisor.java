@@ -5,6 +5,7 @@ import jinit.api.Job;
 import jinit.api.JobId;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
+import jinit.api.Readiness;
 import jinit.api.Signal;
 import jinit.supervisor.JobException.Reason;
 
@@ -29,7 +30,9 @@ import java.util.function.Predicate;
  * recorded on the job that owns the pid, exactly once, and a signal never reaches a pid that was
  * already reaped (and perhaps reused).
  */
-public final class Supervisor {
+public final class Supervisor implements Notifications {
+    /** The longest STATUS= kept, in characters: a line for a human, not a log (that is what the log is for). */
+    static final int MAX_STATUS_CHARS = 256;
     /** Generated ids are "<program>-<n>"; the program part is cut so the id stays within 64 characters. */
     private static final int GENERATED_PREFIX_MAX = 40;
 
@@ -141,6 +144,7 @@ public final class Supervisor {
                 }
                 JobRecord job = new JobRecord(id, spec, caller.uid(), log, claim);
                 job.started(pid, clock.instant());
+                awaitReadiness(job);
                 jobs.put(id, job);
                 byPid.put(pid, job);
                 changed(job);
@@ -400,9 +404,13 @@ public final class Supervisor {
             }
             Instant now = clock.instant();
             job.cancelTimer();
-            long uptime = now.toEpochMilli() - job.startedAt.toEpochMilli();
+            job.cancelReadinessTimer();
+            // resetAfter counts from ready (for a job without a protocol, that is its start); never ready: no uptime.
+            long uptime = job.readyAt == null ? 0 : now.toEpochMilli() - job.readyAt.toEpochMilli();
             var decision = job.restarts.onExit(status, now.toEpochMilli(), uptime, job.signalledByApi,
-                    job.stopRequested || !acceptingJobs);
+                    job.stopRequested || !acceptingJobs, job.readyTimedOut || job.watchdogFired);
+            job.ready = false;
+            job.lastExitByWatchdog = job.watchdogFired;
             settle(job, status, now, now, decision);
             ended = job.snapshot;
         } finally {
@@ -469,6 +477,7 @@ public final class Supervisor {
                     job.restartCount++;
                     job.error = null;
                     job.started(pid, clock.instant());
+                    awaitReadiness(job);
                     byPid.put(pid, job);
                     changed(job);
                     return;
@@ -494,6 +503,160 @@ public final class Supervisor {
         job.log.jobEnded(job.state instanceof JobState.Exited);
         events.add(clock.instant(), job.id, job.state.label(), job.snapshot);
         changed.signalAll();
+    }
+
+    // ---- readiness and watchdog ----
+
+    /** Right after a start, under the lock: a job without a protocol is ready now; else its ready timeout begins. */
+    private void awaitReadiness(JobRecord job) {
+        Readiness readiness = job.spec.readiness();
+        if (!readiness.announced()) {
+            job.ready = true;
+            job.readyAt = job.startedAt;
+            return;
+        }
+        if (readiness.timeout() > 0) {
+            long incarnation = job.incarnation;
+            job.readinessTimer = scheduler.after(readiness.timeout(), () -> readyTimeoutPassed(job, incarnation));
+        }
+    }
+
+    /**
+     * The notify protocol. The sender counts for a job if the job's process leads the sender's process group: the
+     * job itself or what it forked without leaving its group (a shell's {@code systemd-notify}, which sends from its
+     * own pid). A process of another job or user has another group: its datagrams are ignored, as is everything
+     * else not understood.
+     */
+    @Override
+    public void notified(int senderPid, int senderGroup, String message) {
+        lock.lock();
+        try {
+            JobRecord job = byPid.get(senderGroup);
+            if (job == null || !(job.state instanceof JobState.Running(int pid)) || pid != senderGroup
+                    || !(job.spec.readiness().protocol() instanceof Readiness.Protocol.Notify)) {
+                return;
+            }
+            boolean statusChanged = false;
+            for (String line : message.split("\n")) {
+                switch (line) {
+                    case "READY=1" -> {
+                        if (!job.ready) becameReady(job);
+                    }
+                    case "WATCHDOG=1" -> job.lastPetMillis = clock.millis();
+                    case "STOPPING=1" -> job.log.marker("the job says it is stopping (STOPPING=1)");
+                    default -> {
+                        if (line.startsWith("STATUS=")) {
+                            String status = line.substring("STATUS=".length());
+                            job.status = status.length() > MAX_STATUS_CHARS ? status.substring(0, MAX_STATUS_CHARS) : status;
+                            statusChanged = true;
+                        }
+                    }
+                }
+            }
+            // A status is no event: a job repeating it would push every other job's events out of the history.
+            if (statusChanged) {
+                job.refresh();
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** s6's protocol: the job's own process wrote a newline to its ready fd. */
+    @Override
+    public void readyByFd(int pid) {
+        lock.lock();
+        try {
+            JobRecord job = byPid.get(pid);
+            if (job != null && job.state instanceof JobState.Running(int running) && running == pid && !job.ready
+                    && job.spec.readiness().protocol() instanceof Readiness.Protocol.Fd) {
+                becameReady(job);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: the running job is ready. Its ready timeout ends, its watchdog (counted from now) begins. */
+    private void becameReady(JobRecord job) {
+        job.ready = true;
+        job.readyAt = clock.instant();
+        job.cancelReadinessTimer();
+        long watchdog = job.spec.readiness().watchdog();
+        if (watchdog > 0) {
+            job.lastPetMillis = clock.millis();
+            armWatchdog(job, watchdog);
+        }
+        job.refresh();
+        events.add(job.readyAt, job.id, "ready", job.snapshot);
+        changed.signalAll();
+    }
+
+    /**
+     * One timer per job however often it pets the watchdog: a WATCHDOG=1 only notes the time, and the timer, when it
+     * comes, looks at how long the job has been quiet and waits out the rest.
+     */
+    private void armWatchdog(JobRecord job, long delayMillis) {
+        long incarnation = job.incarnation;
+        job.readinessTimer = scheduler.after(delayMillis, () -> watchdogDue(job, incarnation));
+    }
+
+    /** Whether a timer armed for {@code job}'s process {@code incarnation} still concerns a live row and process. */
+    private boolean current(JobRecord job, long incarnation) {
+        return jobs.get(job.id) == job && job.incarnation == incarnation && job.state instanceof JobState.Running;
+    }
+
+    private void watchdogDue(JobRecord job, long incarnation) {
+        lock.lock();
+        try {
+            if (!current(job, incarnation) || !(job.state instanceof JobState.Running(int pid))
+                    || job.stopRequested || job.watchdogFired) {
+                return;
+            }
+            job.readinessTimer = null;
+            long watchdog = job.spec.readiness().watchdog();
+            long quiet = clock.millis() - job.lastPetMillis;
+            if (quiet < watchdog) {
+                armWatchdog(job, watchdog - quiet);
+                return;
+            }
+            // systemd's WatchdogSec: ABRT (a core shows where it hung), then KILL if it does not end.
+            job.watchdogFired = true;
+            job.log.marker("watchdog: no WATCHDOG=1 for " + quiet + " ms (the limit is " + watchdog
+                    + " ms); sending ABRT, and KILL after " + job.spec.stopTimeout() + " ms");
+            signalGroup(pid, Signal.ABRT);
+            killLater(job);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void readyTimeoutPassed(JobRecord job, long incarnation) {
+        lock.lock();
+        try {
+            // The row itself, not its id: a timer of a replaced job must not act on its successor.
+            if (!current(job, incarnation) || !(job.state instanceof JobState.Running(int pid))
+                    || job.ready || job.stopRequested) {
+                return;
+            }
+            job.readinessTimer = null;
+            job.readyTimedOut = true;
+            job.log.marker("not ready within " + job.spec.readiness().timeout() + " ms; stopping it (TERM, KILL after "
+                    + job.spec.stopTimeout() + " ms) as a failure");
+            signalGroup(pid, Signal.TERM);
+            killLater(job);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** KILL after the job's stop timeout, unless a KILL is already on its way. */
+    private void killLater(JobRecord job) {
+        if (job.timer != null) return;
+        String id = job.id;
+        long incarnation = job.incarnation;
+        job.timer = scheduler.after(job.spec.stopTimeout(), () -> killIfStillRunning(id, incarnation));
     }
 
     // ---- shutdown ----
@@ -588,6 +751,16 @@ public final class Supervisor {
         boolean signalledByApi;
         boolean stopRequested;
         Scheduler.Cancellable timer;
+        /** The ready timeout until the job is ready, then its watchdog. */
+        Scheduler.Cancellable readinessTimer;
+        boolean ready;
+        Instant readyAt;
+        String status;
+        /** When the job last sent WATCHDOG=1 (or became ready), in the clock's ms. */
+        long lastPetMillis;
+        boolean readyTimedOut;
+        boolean watchdogFired;
+        boolean lastExitByWatchdog;
         Job snapshot;
 
         JobRecord(String id, JobSpec spec, int owner, LogRing log, Shares.Claim claim) {
@@ -605,6 +778,19 @@ public final class Supervisor {
             startedAt = at;
             signalledByApi = false;
             stopRequested = false;
+            ready = false;
+            readyAt = null;
+            status = null;
+            readyTimedOut = false;
+            watchdogFired = false;
+            lastExitByWatchdog = false;
+        }
+
+        void cancelReadinessTimer() {
+            if (readinessTimer != null) {
+                readinessTimer.cancel();
+                readinessTimer = null;
+            }
         }
 
         void cancelTimer() {
@@ -615,7 +801,8 @@ public final class Supervisor {
         }
 
         void refresh() {
-            snapshot = new Job(id, spec, state, startedAt, restartCount, error, owner);
+            snapshot = new Job(id, spec, state, startedAt, restartCount, error, owner, ready, readyAt, status,
+                    lastExitByWatchdog);
         }
     }
 }
