@@ -21,10 +21,11 @@ import java.util.Map;
  * @param logBytes    the heap the job's log may take, in bytes (its text and what storing it costs)
  * @param fds         descriptors passed as fd 3, 4, …
  * @param stopTimeout ms between TERM and KILL when the job is stopped
+ * @param limits      what its cgroup holds it to, {@link Limits#NONE} by default
  */
 public record JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
                       AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
-                      List<FdSpec> fds, long stopTimeout) {
+                      List<FdSpec> fds, long stopTimeout, Limits limits) {
 
     public static final String DEFAULT_CWD = "/";
     /** Where a bare {@code exec} is looked for when the job's environment has no PATH. */
@@ -40,6 +41,13 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
         args = List.copyOf(args);
         if (envs != null) envs = Collections.unmodifiableMap(new LinkedHashMap<>(envs));
         fds = List.copyOf(fds);
+        if (limits == null) limits = Limits.NONE;
+    }
+
+    /** A spec without limits. */
+    public JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs, AccountRef user, AccountRef group,
+                   Restart restart, Stdio stdio, int logBytes, List<FdSpec> fds, long stopTimeout) {
+        this(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, Limits.NONE);
     }
 
     public static JobSpec of(String exec, String... args) {
@@ -48,14 +56,18 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
     }
 
     public JobSpec withUser(AccountRef newUser) {
-        return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout);
+        return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout, limits);
     }
 
     public JobSpec withEnvs(Map<String, String> newEnvs) {
-        return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout);
+        return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout, limits);
     }
 
     public JobSpec withStdio(Stdio newStdio) {
-        return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout);
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout, limits);
+    }
+
+    public JobSpec withLimits(Limits newLimits) {
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, newLimits);
     }
 }

@@ -3,7 +3,9 @@ package jinit.host;
 import jinit.api.FdSpec;
 import jinit.api.JobSpec;
 import jinit.api.Stdio;
+import jinit.api.Usage;
 import jinit.posix.Accounts;
+import jinit.posix.Cgroups;
 import jinit.posix.Credentials;
 import jinit.posix.FdPair;
 import jinit.posix.OpenFlags;
@@ -17,10 +19,13 @@ import jinit.supervisor.LaunchException;
 import jinit.supervisor.LogRing;
 import jinit.supervisor.ProcessBackend;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +49,14 @@ public final class PosixProcesses implements ProcessBackend {
      * {@link #forget} closes a job's sockets when it is deleted or replaced, or its start failed.
      */
     private final Map<HeldSocket, Integer> heldSockets = new HashMap<>();
+    /** The jobs' cgroups, or null where init has none (then a spec with limits cannot start). */
+    private final Cgroups cgroups;
+    /** Why there are no cgroups, for the 422 of a spec with limits. */
+    private final String noCgroupsBecause;
+    /** What each job's last start left to know about it: whether it has a terminal, its oom_kill count then. */
+    private final Map<String, Run> runs = new ConcurrentHashMap<>();
+
+    private record Run(boolean terminal, long oomKillsAtStart) {}
 
     private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
@@ -52,6 +65,17 @@ public final class PosixProcesses implements ProcessBackend {
 
     public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
                           Consumer<String> console) {
+        this(posix, accounts, pump, initEnvironment, console, null, "init was started without cgroups");
+    }
+
+    /**
+     * @param cgroups          where jobs get a cgroup each, or null
+     * @param noCgroupsBecause why {@code cgroups} is null: what a spec with limits is told
+     */
+    public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
+                          Consumer<String> console, Cgroups cgroups, String noCgroupsBecause) {
+        this.cgroups = cgroups;
+        this.noCgroupsBecause = noCgroupsBecause;
         this.console = console;
         this.posix = posix;
         this.accounts = accounts;
@@ -71,12 +95,29 @@ public final class PosixProcesses implements ProcessBackend {
         argv.addAll(spec.args());
         List<String> envp = spec.envs() != null ? environmentList(spec.envs()) : initEnvironmentList;
         List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, credentials, spec.fds());
-        return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output);
+        Path cgroup = null;
+        long oomKills = 0;
+        if (cgroups != null) {
+            String unsupported = cgroups.unsupported(spec.limits());
+            if (unsupported != null) throw new LaunchException("cannot hold the job to its limits: " + unsupported);
+            try {
+                oomKills = cgroups.prepare(id, spec.limits());
+            } catch (IOException e) {
+                throw new LaunchException("cannot set up the job's cgroup " + cgroups.path(id) + ": " + e.getMessage());
+            }
+            cgroup = cgroups.path(id);
+        } else if (!spec.limits().none()) {
+            throw new LaunchException("limits need cgroup v2, and " + noCgroupsBecause);
+        }
+        Path inCgroup = cgroup;
+        long oomKillsAtStart = oomKills;
+        return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output, inCgroup, id,
+                oomKillsAtStart);
     }
 
     /** Runs under the supervisor's lock: opens the per-start descriptors, spawns, and always closes them. */
     private int start(JobSpec spec, String searchPath, List<String> argv, List<String> envp, Credentials credentials,
-                      List<Integer> sockets, JobOutput output) throws LaunchException {
+                      List<Integer> sockets, JobOutput output, Path cgroup, String id, long oomKillsAtStart) throws LaunchException {
         List<Integer> toClose = new ArrayList<>();
         List<LogPipe> logPipes = new ArrayList<>();
         try {
@@ -102,7 +143,8 @@ public final class PosixProcesses implements ProcessBackend {
                     stdin, stdout, stderr, passFds, List.of());
             // systemd's protocol: the spawner starts the job through jinit-exec, which sets LISTEN_PID.
             if (!passFds.isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
-            int pid = posix.spawner().spawn(request);
+            int pid = cgroup == null ? posix.spawner().spawn(request) : posix.spawner().spawn(request, cgroup);
+            runs.put(id, new Run(terminal(stdin, 0) || terminal(stdout, 1) || terminal(stderr, 2), oomKillsAtStart));
             for (LogPipe pipe : logPipes) watch(pipe, output);
             logPipes.clear();
             return pid;
@@ -112,6 +154,12 @@ public final class PosixProcesses implements ProcessBackend {
             for (int fd : toClose) posix.close(fd);
             for (LogPipe pipe : logPipes) posix.close(pipe.readFd()); // spawn failed: nobody will write to these
         }
+    }
+
+    /** Whether the parent's fd handed to the child as its {@code stream} (0, 1, 2) is a terminal, the console included. */
+    private boolean terminal(int fd, int stream) {
+        if (fd == SpawnRequest.DEV_NULL) return false;
+        return posix.isTerminal(fd == SpawnRequest.INHERIT ? stream : fd);
     }
 
     /** The parent's fd for stdout or stderr: a log pipe for the log, else as {@link #stdioFd} opens it. */
@@ -232,6 +280,33 @@ public final class PosixProcesses implements ProcessBackend {
             });
         }
         toClose.forEach(posix::close);
+        runs.remove(id);
+        if (cgroups != null) {
+            String failed = cgroups.remove(id);
+            if (failed != null) console.accept(failed);
+        }
+    }
+
+    @Override
+    public boolean onTerminal(String id) {
+        Run run = runs.get(id);
+        return run != null && run.terminal();
+    }
+
+    @Override
+    public boolean killTree(String id) {
+        return cgroups != null && cgroups.kill(id);
+    }
+
+    @Override
+    public Usage usage(String id) {
+        return cgroups == null ? null : cgroups.usage(id);
+    }
+
+    @Override
+    public boolean oomKilled(String id) {
+        Run run = runs.get(id);
+        return cgroups != null && run != null && cgroups.oomKills(id) > run.oomKillsAtStart();
     }
 
     private Credentials credentials(JobSpec spec) throws LaunchException {

@@ -5,6 +5,7 @@ import jinit.api.Job;
 import jinit.api.JobId;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
+import jinit.api.Usage;
 import jinit.api.Signal;
 import jinit.supervisor.JobException.Reason;
 
@@ -302,6 +303,11 @@ public final class Supervisor {
                 case JobState.Running(int pid) -> {
                     job.stopRequested = true;
                     signalGroup(pid, Signal.TERM);
+                    if (backend.onTerminal(id)) {
+                        // What a hangup of its terminal would do; CONT wakes a stopped job to take both.
+                        signalGroup(pid, Signal.HUP);
+                        signalGroup(pid, Signal.CONT);
+                    }
                     if (job.timer == null) {
                         long incarnation = job.incarnation;
                         job.timer = scheduler.after(timeoutMillis, () -> killIfStillRunning(id, incarnation));
@@ -321,6 +327,7 @@ public final class Supervisor {
             if (job != null && job.incarnation == incarnation && job.state instanceof JobState.Running(int pid)) {
                 job.timer = null;
                 job.log.marker("stop timeout passed; sending KILL");
+                backend.killTree(id); // the whole cgroup, when there is one: what left the group dies too
                 signalGroup(pid, Signal.KILL);
             }
         } finally {
@@ -400,6 +407,13 @@ public final class Supervisor {
             }
             Instant now = clock.instant();
             job.cancelTimer();
+            // A stopped job's other processes (a setsid daemon it started, say) go with it, as with systemd's
+            // KillMode=control-group; a job that merely ended keeps them until it is stopped or deleted.
+            if (job.stopRequested || !acceptingJobs) backend.killTree(job.id);
+            if (status instanceof ExitStatus.Signaled(int signal, boolean core, boolean oom) && !oom
+                    && signal == Signal.KILL && backend.oomKilled(job.id)) {
+                status = new ExitStatus.Signaled(signal, core, true);
+            }
             long uptime = now.toEpochMilli() - job.startedAt.toEpochMilli();
             var decision = job.restarts.onExit(status, now.toEpochMilli(), uptime, job.signalledByApi,
                     job.stopRequested || !acceptingJobs);
@@ -543,11 +557,25 @@ public final class Supervisor {
         lock.lock();
         try {
             for (JobRecord job : jobs.values()) {
-                if (job.state instanceof JobState.Running(int pid)) signalGroup(pid, signal);
+                if (!(job.state instanceof JobState.Running(int pid))) continue;
+                if (signal == Signal.KILL) backend.killTree(job.id);
+                signalGroup(pid, signal);
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** What a running job's cgroup counts now; empty for a job that is not running, or without cgroups. */
+    public Optional<Usage> usage(String id) {
+        lock.lock();
+        try {
+            JobRecord job = jobs.get(id);
+            if (job == null || !(job.state instanceof JobState.Running)) return Optional.empty();
+        } finally {
+            lock.unlock();
+        }
+        return Optional.ofNullable(backend.usage(id));
     }
 
     /** How many processes that were no job's have been reaped since this supervisor began. */
