@@ -137,6 +137,21 @@ class CgroupTest {
     }
 
     @Test
+    void aRestartFirstKillsWhatTheLastRunLeft() throws Exception {
+        Path pidFile = Files.createDirectories(Daemon.WORK).resolve("left-" + System.nanoTime());
+        daemon.start("relapse", OneDaemonPerClass.sh("setsid sleep 300 & echo $! >> " + pidFile + "; exit 1",
+                "\"restart\":{\"delay\":100,\"burst\":1}"));
+        Map<String, Object> ended = daemon.awaitEnded("relapse");
+        assertEquals(true, ended.get("gaveUp"), ended::toString);
+        List<Integer> left = Files.readAllLines(pidFile).stream().map(Integer::parseInt).toList();
+        assertEquals(2, left.size(), left::toString);
+        Eventually.await("the first run's daemon to be gone", () -> ProcFs.exists(left.get(0)), exists -> !exists);
+        assertEquals(List.of(left.get(1).toString()), Files.readAllLines(root.resolve("jobs/relapse.job/cgroup.procs")),
+                "the last run's daemon stays until a stop, a restart or DELETE");
+        assertEquals(204, daemon.delete("/job/relapse").status());
+    }
+
+    @Test
     void limitsWithoutTheirControllerAreA422NamingIt() throws Exception {
         assumeTrue(!Files.readString(root.resolve("jobs/cgroup.subtree_control")).contains("memory"),
                 "this cgroup2 has the memory controller: the 422 for a missing one cannot be seen here");

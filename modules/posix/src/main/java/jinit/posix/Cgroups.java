@@ -112,7 +112,7 @@ public final class Cgroups {
     }
 
     /**
-     * Makes the job's cgroup (or reuses it, for a restart or a replacement) and sets every limit the controllers
+     * Makes the job's cgroup (or reuses it for a restart, killing what the last run left in it) and sets every limit the controllers
      * allow, the absent ones back to the kernel's defaults, so a replaced spec's limits do not linger.
      *
      * @return the cgroup's oom_kill count now, to tell later whether the OOM killer struck during this run
@@ -120,6 +120,9 @@ public final class Cgroups {
     public long prepare(String id, Limits limits) throws IOException {
         Path cgroup = path(id);
         mkdir(cgroup);
+        // What the last run left (a daemon it started) goes before a restart, as systemd's KillMode=control-group
+        // has it: otherwise each restart would add one, and they would count against the new run's limits.
+        if (!readLines(cgroup.resolve("cgroup.procs")).isEmpty()) kill(id);
         if (controllers.contains("memory")) write(cgroup.resolve("memory.max"), orMax(limits.memory()));
         if (controllers.contains("pids")) write(cgroup.resolve("pids.max"), orMax(limits.pids()));
         if (controllers.contains("cpu")) {
