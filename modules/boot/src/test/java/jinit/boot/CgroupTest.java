@@ -77,6 +77,7 @@ class CgroupTest {
         String log = Eventually.await("the job's first line", () -> daemon.get("/job/placed/log").text(), text -> text.contains("0::"));
         assertTrue(log.contains("0::" + jobCgroup("placed")), log);
         assertEquals(200, daemon.post("/job/placed/stop", "").status());
+        assertFalse(Files.exists(root.resolve("jobs/placed.job")), "an ended job's empty cgroup is removed at once");
     }
 
     @Test

@@ -288,6 +288,11 @@ public final class PosixProcesses implements ProcessBackend {
     }
 
     @Override
+    public void ended(String id) {
+        if (cgroups != null) cgroups.removeIfEmpty(id);
+    }
+
+    @Override
     public boolean onTerminal(String id) {
         Run run = runs.get(id);
         return run != null && run.terminal();

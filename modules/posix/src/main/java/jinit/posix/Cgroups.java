@@ -204,6 +204,20 @@ public final class Cgroups {
         }
     }
 
+    /**
+     * Removes the job's cgroup if nothing is left in it, at once or not at all (rmdir says EBUSY while a process
+     * is): each cgroup costs the kernel memory, and ended jobs may stay in the table for long.
+     */
+    public void removeIfEmpty(String id) {
+        Path cgroup = path(id);
+        if (!readLines(cgroup.resolve("cgroup.procs")).isEmpty()) return;
+        try {
+            Files.deleteIfExists(cgroup);
+        } catch (IOException e) {
+            // Busy (a process came or is still leaving) or already gone: DELETE or the next start deals with it.
+        }
+    }
+
     private static String orMax(Long limit) {
         return limit == null ? "max" : Long.toString(limit);
     }

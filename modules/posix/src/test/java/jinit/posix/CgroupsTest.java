@@ -86,6 +86,19 @@ class CgroupsTest {
     }
 
     @Test
+    void anEmptyCgroupIsRemovedAndOneWithAProcessIsKept() throws IOException {
+        Cgroups cgroups = all();
+        Files.createDirectories(jobs.resolve("done.job"));
+        cgroups.removeIfEmpty("done");
+        assertFalse(Files.exists(jobs.resolve("done.job")));
+        Files.createDirectories(jobs.resolve("daemon.job"));
+        Files.writeString(jobs.resolve("daemon.job/cgroup.procs"), "4242\n");
+        cgroups.removeIfEmpty("daemon");
+        assertTrue(Files.exists(jobs.resolve("daemon.job/cgroup.procs")));
+        cgroups.removeIfEmpty("never"); // nothing there: nothing to do
+    }
+
+    @Test
     void killWritesCgroupKillAndSaysWhetherThereWasACgroup() throws IOException {
         Cgroups cgroups = all();
         assertFalse(cgroups.kill("never"), "no cgroup: the caller signals the process group instead");

@@ -57,6 +57,13 @@ public interface ProcessBackend {
         return false;
     }
 
+    /**
+     * The job has ended and no restart is pending. What its runs shared may go while the row stays (an empty cgroup:
+     * the kernel's memory for it is worth more than a directory kept for a DELETE), but nothing a restart or a
+     * replacement would need ({@link #forget} is for that). Called under the supervisor's lock: must be quick.
+     */
+    default void ended(String id) {}
+
     /** A launch that is ready to go. */
     interface PreparedLaunch {
         /**

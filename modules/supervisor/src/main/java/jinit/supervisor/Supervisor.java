@@ -298,6 +298,7 @@ public final class Supervisor {
                 case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
                     job.cancelTimer();
                     job.state = new JobState.Exited(lastExit, exitedAt, false);
+                    backend.ended(id);
                     changed(job);
                 }
                 case JobState.Running(int pid) -> {
@@ -408,7 +409,7 @@ public final class Supervisor {
             Instant now = clock.instant();
             job.cancelTimer();
             // A stopped job's other processes (a setsid daemon it started, say) go with it, as with systemd's
-            // KillMode=control-group; a job that merely ended keeps them until it is stopped or deleted.
+            // KillMode=control-group; a job that merely ended keeps them until its restart, replacement or DELETE.
             if (job.stopRequested || !acceptingJobs) backend.killTree(job.id);
             if (status instanceof ExitStatus.Signaled(int signal, boolean core, boolean oom) && !oom
                     && signal == Signal.KILL && backend.oomKilled(job.id)) {
@@ -431,9 +432,13 @@ public final class Supervisor {
      */
     private void settle(JobRecord job, ExitStatus status, Instant exitedAt, Instant now, RestartTracker.Decision decision) {
         switch (decision) {
-            case RestartTracker.Decision.Stay() -> job.state = new JobState.Exited(status, exitedAt, false);
+            case RestartTracker.Decision.Stay() -> {
+                job.state = new JobState.Exited(status, exitedAt, false);
+                backend.ended(job.id);
+            }
             case RestartTracker.Decision.GiveUp() -> {
                 job.state = new JobState.Exited(status, exitedAt, true);
+                backend.ended(job.id);
                 job.log.marker("giving up: the restart limit of " + job.spec.restart().burst() + " within "
                         + job.spec.restart().window() + " ms is reached");
             }
@@ -471,6 +476,7 @@ public final class Supervisor {
             }
             if (!acceptingJobs) {
                 job.state = new JobState.Exited(lastExit, exitedAt, false);
+                backend.ended(id);
                 changed(job);
                 return;
             }

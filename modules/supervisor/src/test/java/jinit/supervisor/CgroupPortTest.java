@@ -37,6 +37,11 @@ class CgroupPortTest {
         }
 
         @Override
+        public void ended(String id) {
+            calls.add("ended " + id);
+        }
+
+        @Override
         public boolean onTerminal(String id) {
             return terminal;
         }
@@ -80,14 +85,14 @@ class CgroupPortTest {
         backend.calls.clear();
         supervisor.childExited(PID, new ExitStatus.Signaled(Signal.KILL, false), () -> {});
         // What left the group (a setsid daemon) goes once the job has ended by the stop.
-        assertEquals(List.of("killTree stubborn", "oomKilled? stubborn"), backend.calls);
+        assertEquals(List.of("killTree stubborn", "oomKilled? stubborn", "ended stubborn"), backend.calls);
     }
 
     @Test
     void aJobThatEndsByItselfKeepsWhatItStarted() throws Exception {
         supervisor.put("oneshot", JobSpec.of("/bin/sh"), Caller.ROOT);
         supervisor.childExited(PID, new ExitStatus.Code(0), () -> {});
-        assertEquals(List.of(), backend.calls, "no cgroup kill, and no OOM question for an exit code");
+        assertEquals(List.of("ended oneshot"), backend.calls, "no cgroup kill, and no OOM question for an exit code");
     }
 
     @Test
