@@ -1,7 +1,10 @@
 /*
- * jinit-exec [-u UID] [-g GID] [-G GID,GID,...]... [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]
+ * jinit-exec [-c CGROUP] [-u UID] [-g GID] [-G GID,GID,...]... [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]
  *
  * The last step between jinit's posix_spawn and a job's program. It runs as root, in the child, and:
+ *   0. joins the cgroup directory CGROUP (-c) by writing "0" to its cgroup.procs, while still root and before
+ *      anything else: the job's program starts inside it, so nothing it forks is ever outside (glibc older than
+ *      2.41 cannot spawn into a cgroup);
  *   1. sets groups and gid (-G, -g), then the effective uid (-u) alone: real and saved uids stay 0, so the
  *      job's user cannot signal or ptrace this process while it still holds root's ids;
  *   2. changes to DIR (-d) and finds PROGRAM (in SEARCHPATH when it has no slash, -p), both with the job's
@@ -33,7 +36,7 @@
 #define EXIT_EXEC_FAILED 127
 
 /* Steps as jinit's PosixSpawner names them; keep the two lists in step. */
-enum step { READY = 0, SETGROUPS = 1, SETGID = 2, SETUID = 3, CHDIR = 4, SEARCH = 5, CHECK = 6, USAGE = 7 };
+enum step { READY = 0, SETGROUPS = 1, SETGID = 2, SETUID = 3, CHDIR = 4, SEARCH = 5, CHECK = 6, USAGE = 7, CGROUP = 8 };
 
 static int report_fd = -1;
 
@@ -84,6 +87,18 @@ static int parse_groups(const char *s, gid_t **groups, size_t *count) {
     return result;
 }
 
+/* Moves this process into the cgroup directory dir: 0, or the errno of the open or the write. */
+static int join_cgroup(const char *dir) {
+    char procs[PATH_MAX];
+    int n = snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+    if (n < 0 || (size_t) n >= sizeof procs) return ENAMETOOLONG;
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = write(fd, "0", 1) == 1 ? 0 : errno;
+    close(fd);
+    return err;
+}
+
 /* What execv would accept, judged with the effective ids: 0, or the errno execv would give. */
 static int runnable(const char *path) {
     struct stat st;
@@ -120,7 +135,7 @@ int main(int argc, char **argv) {
     size_t group_count = 0;
     int set_groups = 0, set_gid = 0, set_uid = 0, listen_pid = 0, watchdog_pid = 0;
     unsigned uid = 0, gid = 0;
-    const char *dir = NULL, *searchpath = NULL;
+    const char *dir = NULL, *searchpath = NULL, *cgroup = NULL;
 
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -134,6 +149,7 @@ int main(int argc, char **argv) {
             case 'u': if (parse_id(value, &uid) != 0) goto usage; set_uid = 1; break;
             case 'g': if (parse_id(value, &gid) != 0) goto usage; set_gid = 1; break;
             case 'G': if (parse_groups(value, &groups, &group_count) != 0) goto usage; set_groups = 1; break;
+            case 'c': cgroup = value; break;
             case 'd': dir = value; break;
             case 'p': searchpath = value; break;
             case 'r':
@@ -149,6 +165,10 @@ int main(int argc, char **argv) {
     const char *program = argv[i + 1];
     char **program_argv = argv + i + 2;
 
+    if (cgroup != NULL) {
+        int err = join_cgroup(cgroup);
+        if (err != 0) fail(CGROUP, err, "join cgroup", cgroup);
+    }
     if (set_groups && setgroups(group_count, groups) != 0) fail(SETGROUPS, errno, "setgroups", "");
     if (set_gid && setresgid(gid, gid, gid) != 0) fail(SETGID, errno, "setresgid", "");
     /* Effective uid only: the kernel lets a user signal a process whose real or saved uid is its own. */
@@ -192,7 +212,7 @@ int main(int argc, char **argv) {
 
 usage:
     report(USAGE, EINVAL);
-    fputs("usage: jinit-exec [-u UID] [-g GID] [-G GID,...] [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]\n",
+    fputs("usage: jinit-exec [-c CGROUP] [-u UID] [-g GID] [-G GID,...] [-d DIR] [-p SEARCHPATH] [-l] [-w] [-r FD] -- PROGRAM ARGV0 [ARG...]\n",
           stderr);
     return EXIT_EXEC_FAILED;
 }

@@ -22,10 +22,11 @@ import java.util.Map;
  * @param fds         descriptors passed as fd 3, 4, …
  * @param stopTimeout ms between TERM and KILL when the job is stopped
  * @param readiness   when the job counts as ready, and its watchdog; {@link Readiness#WHEN_RUNNING} by default
+ * @param limits      what its cgroup holds it to, {@link Limits#NONE} by default
  */
 public record JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
                       AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
-                      List<FdSpec> fds, long stopTimeout, Readiness readiness) {
+                      List<FdSpec> fds, long stopTimeout, Readiness readiness, Limits limits) {
 
     public static final String DEFAULT_CWD = "/";
     /** Where a bare {@code exec} is looked for when the job's environment has no PATH. */
@@ -42,13 +43,29 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
         if (envs != null) envs = Collections.unmodifiableMap(new LinkedHashMap<>(envs));
         fds = List.copyOf(fds);
         if (readiness == null) readiness = Readiness.WHEN_RUNNING;
+        if (limits == null) limits = Limits.NONE;
+    }
+
+    /** A spec that is ready once running, without limits. */
+    public JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
+                   AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
+                   List<FdSpec> fds, long stopTimeout) {
+        this(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, Readiness.WHEN_RUNNING,
+                Limits.NONE);
+    }
+
+    /** A spec without limits. */
+    public JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
+                   AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
+                   List<FdSpec> fds, long stopTimeout, Readiness readiness) {
+        this(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness, Limits.NONE);
     }
 
     /** A spec that is ready once running. */
     public JobSpec(String exec, List<String> args, String cwd, Map<String, String> envs,
                    AccountRef user, AccountRef group, Restart restart, Stdio stdio, int logBytes,
-                   List<FdSpec> fds, long stopTimeout) {
-        this(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, Readiness.WHEN_RUNNING);
+                   List<FdSpec> fds, long stopTimeout, Limits limits) {
+        this(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, Readiness.WHEN_RUNNING, limits);
     }
 
     public static JobSpec of(String exec, String... args) {
@@ -57,18 +74,22 @@ public record JobSpec(String exec, List<String> args, String cwd, Map<String, St
     }
 
     public JobSpec withUser(AccountRef newUser) {
-        return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout, readiness);
+        return new JobSpec(exec, args, cwd, envs, newUser, group, restart, stdio, logBytes, fds, stopTimeout, readiness, limits);
     }
 
     public JobSpec withEnvs(Map<String, String> newEnvs) {
-        return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness);
+        return new JobSpec(exec, args, cwd, newEnvs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness, limits);
     }
 
     public JobSpec withReadiness(Readiness newReadiness) {
-        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, newReadiness);
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, newReadiness, limits);
     }
 
     public JobSpec withStdio(Stdio newStdio) {
-        return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout, readiness);
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, newStdio, logBytes, fds, stopTimeout, readiness, limits);
+    }
+
+    public JobSpec withLimits(Limits newLimits) {
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness, newLimits);
     }
 }

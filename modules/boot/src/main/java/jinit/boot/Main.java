@@ -5,6 +5,7 @@ import jinit.api.Job;
 import jinit.api.JobSpec;
 import jinit.http.ApiServer;
 import jinit.posix.Accounts;
+import jinit.posix.Cgroups;
 import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.OutputPump;
@@ -102,7 +103,23 @@ public final class Main {
 
         Map<String, String> environment = System.getenv();
         Accounts accounts = new Accounts();
-        PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log);
+        Cgroups cgroups = null;
+        String noCgroupsBecause;
+        Path cgroupRoot = pid1 ? Cgroups.MOUNT_POINT : options.cgroup() == null ? null : Path.of(options.cgroup());
+        if (cgroupRoot == null) {
+            noCgroupsBecause = "init has none: off PID 1 it needs a delegated cgroup2 directory (--cgroup or JINIT_CGROUP)";
+        } else {
+            try {
+                cgroups = Cgroups.open(cgroupRoot, posix, Console::log);
+                noCgroupsBecause = null;
+                Console.log("jobs get cgroups under " + cgroupRoot + " (controllers: " + String.join(" ", cgroups.controllers()) + ")");
+            } catch (IOException | RuntimeException e) {
+                noCgroupsBecause = "init has none: " + e.getMessage();
+            }
+        }
+        if (cgroups == null) Console.log("cgroups unavailable, jobs run without them and a spec with limits is refused: " + noCgroupsBecause);
+        PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log,
+                cgroups, noCgroupsBecause);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
                 new EventLog(EventLog.DEFAULT_HISTORY), new LogBudget(LogBudget.DEFAULT_BYTES, failStop::survived));
         processes.reportReadinessTo(supervisor); // the notify socket opens when the first notify job starts

@@ -22,10 +22,12 @@ final class Pid1 {
 
     private static final long NOSUID_NODEV_NOEXEC = MountFlags.MS_NOSUID | MountFlags.MS_NODEV | MountFlags.MS_NOEXEC;
 
-    /** What a JVM and its jobs need: /proc for itself, /dev for devices, and writable /run and /tmp. */
+    /** What a JVM and its jobs need: /proc for itself, /dev for devices, cgroups for jobs, and writable /run and /tmp. */
     private static final List<Mount> MOUNTS = List.of(
             new Mount("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC, null),
             new Mount("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC, null),
+            // Every job gets a cgroup of its own in it (see jinit.posix.Cgroups); where systemd mounts it.
+            new Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, "nsdelegate"),
             new Mount("devtmpfs", "/dev", "devtmpfs", MountFlags.MS_NOSUID, "mode=0755"),
             new Mount("devpts", "/dev/pts", "devpts", MountFlags.MS_NOSUID | MountFlags.MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"),
             new Mount("tmpfs", "/run", "tmpfs", MountFlags.MS_NOSUID | MountFlags.MS_NODEV, "mode=0755"),

@@ -4,7 +4,9 @@ import jinit.api.FdSpec;
 import jinit.api.JobSpec;
 import jinit.api.Readiness;
 import jinit.api.Stdio;
+import jinit.api.Usage;
 import jinit.posix.Accounts;
+import jinit.posix.Cgroups;
 import jinit.posix.Credentials;
 import jinit.posix.FdPair;
 import jinit.posix.NotifySocket;
@@ -20,10 +22,13 @@ import jinit.supervisor.LogRing;
 import jinit.supervisor.Notifications;
 import jinit.supervisor.ProcessBackend;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -47,6 +52,14 @@ public final class PosixProcesses implements ProcessBackend {
      * {@link #forget} closes a job's sockets when it is deleted or replaced, or its start failed.
      */
     private final Map<HeldSocket, Integer> heldSockets = new HashMap<>();
+    /** The jobs' cgroups, or null where init has none (then a spec with limits cannot start). */
+    private final Cgroups cgroups;
+    /** Why there are no cgroups, for the 422 of a spec with limits. */
+    private final String noCgroupsBecause;
+    /** What each job's last start left to know about it: whether it has a terminal, its oom_kill count then. */
+    private final Map<String, Run> runs = new ConcurrentHashMap<>();
+
+    private record Run(boolean terminal, long oomKillsAtStart) {}
 
     private record HeldSocket(String jobId, int uid, int gid, String uri) {}
 
@@ -63,6 +76,17 @@ public final class PosixProcesses implements ProcessBackend {
 
     public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
                           Consumer<String> console) {
+        this(posix, accounts, pump, initEnvironment, console, null, "init was started without cgroups");
+    }
+
+    /**
+     * @param cgroups          where jobs get a cgroup each, or null
+     * @param noCgroupsBecause why {@code cgroups} is null: what a spec with limits is told
+     */
+    public PosixProcesses(Posix posix, Accounts accounts, OutputPump pump, Map<String, String> initEnvironment,
+                          Consumer<String> console, Cgroups cgroups, String noCgroupsBecause) {
+        this.cgroups = cgroups;
+        this.noCgroupsBecause = noCgroupsBecause;
         this.console = console;
         this.posix = posix;
         this.accounts = accounts;
@@ -119,12 +143,29 @@ public final class PosixProcesses implements ProcessBackend {
         List<String> envp = spec.readiness().protocol() instanceof Readiness.Protocol.Notify
                 ? withNotifyVariables(baseEnvp, spec.readiness()) : baseEnvp;
         List<Integer> sockets = spec.fds().isEmpty() ? List.of() : listeningSockets(id, credentials, spec.fds());
-        return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output);
+        Path cgroup = null;
+        long oomKills = 0;
+        if (cgroups != null) {
+            String unsupported = cgroups.unsupported(spec.limits());
+            if (unsupported != null) throw new LaunchException("cannot hold the job to its limits: " + unsupported);
+            try {
+                oomKills = cgroups.prepare(id, spec.limits());
+            } catch (IOException e) {
+                throw new LaunchException("cannot set up the job's cgroup " + cgroups.path(id) + ": " + e.getMessage());
+            }
+            cgroup = cgroups.path(id);
+        } else if (!spec.limits().none()) {
+            throw new LaunchException("limits need cgroup v2, and " + noCgroupsBecause);
+        }
+        Path inCgroup = cgroup;
+        long oomKillsAtStart = oomKills;
+        return () -> start(spec, searchPath, List.copyOf(argv), envp, credentials, sockets, output, inCgroup, id,
+                oomKillsAtStart);
     }
 
     /** Runs under the supervisor's lock: opens the per-start descriptors, spawns, and always closes them. */
     private int start(JobSpec spec, String searchPath, List<String> argv, List<String> envp, Credentials credentials,
-                      List<Integer> sockets, JobOutput output) throws LaunchException {
+                      List<Integer> sockets, JobOutput output, Path cgroup, String id, long oomKillsAtStart) throws LaunchException {
         List<Integer> toClose = new ArrayList<>();
         List<LogPipe> logPipes = new ArrayList<>();
         try {
@@ -153,7 +194,8 @@ public final class PosixProcesses implements ProcessBackend {
             if (!spec.fds().isEmpty()) request = request.socketActivated(spec.fds().stream().map(FdSpec::name).toList());
             // ... and WATCHDOG_PID, which only the job's own process can know before it execs.
             if (spec.readiness().watchdog() > 0) request = request.withWatchdogPid();
-            int pid = posix.spawner().spawn(request);
+            int pid = cgroup == null ? posix.spawner().spawn(request) : posix.spawner().spawn(request, cgroup);
+            runs.put(id, new Run(terminal(stdin, 0) || terminal(stdout, 1) || terminal(stderr, 2), oomKillsAtStart));
             for (LogPipe pipe : logPipes) watch(pipe, output);
             logPipes.clear();
             if (readyPipe >= 0) {
@@ -212,6 +254,12 @@ public final class PosixProcesses implements ProcessBackend {
             console.accept("cannot watch a ready fd: " + e.getMessage());
             posix.close(readFd); // the job's newline then meets EPIPE; without readiness, its ready timeout decides
         }
+    }
+
+    /** Whether the parent's fd handed to the child as its {@code stream} (0, 1, 2) is a terminal, the console included. */
+    private boolean terminal(int fd, int stream) {
+        if (fd == SpawnRequest.DEV_NULL) return false;
+        return posix.isTerminal(fd == SpawnRequest.INHERIT ? stream : fd);
     }
 
     /** The parent's fd for stdout or stderr: a log pipe for the log, else as {@link #stdioFd} opens it. */
@@ -332,6 +380,38 @@ public final class PosixProcesses implements ProcessBackend {
             });
         }
         toClose.forEach(posix::close);
+        runs.remove(id);
+        if (cgroups != null) {
+            String failed = cgroups.remove(id);
+            if (failed != null) console.accept(failed);
+        }
+    }
+
+    @Override
+    public void ended(String id) {
+        if (cgroups != null) cgroups.removeIfEmpty(id);
+    }
+
+    @Override
+    public boolean onTerminal(String id) {
+        Run run = runs.get(id);
+        return run != null && run.terminal();
+    }
+
+    @Override
+    public boolean killTree(String id) {
+        return cgroups != null && cgroups.kill(id);
+    }
+
+    @Override
+    public Usage usage(String id) {
+        return cgroups == null ? null : cgroups.usage(id);
+    }
+
+    @Override
+    public boolean oomKilled(String id) {
+        Run run = runs.get(id);
+        return cgroups != null && run != null && cgroups.oomKills(id) > run.oomKillsAtStart();
     }
 
     private Credentials credentials(JobSpec spec) throws LaunchException {

@@ -7,11 +7,13 @@ import jinit.api.Job;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
 import jinit.api.Readiness;
+import jinit.api.Limits;
 import jinit.api.Restart;
 import jinit.api.Signal;
 import jinit.api.SpecException;
 import jinit.api.Stdio;
 import jinit.api.Timestamps;
+import jinit.api.Usage;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -27,6 +29,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,7 +55,10 @@ public final class JobJson {
             .with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS, JSON.Feature.PRESERVE_FIELD_ORDERING, JSON.Feature.WRITE_NULL_PROPERTIES);
 
     private static final Set<String> SPEC_FIELDS = Set.of("exec", "args", "cwd", "envs", "env", "user", "group",
-            "restart", "stdio", "logBytes", "fds", "stopTimeout", "ready", "readyTimeout", "watchdog");
+            "restart", "stdio", "logBytes", "fds", "stopTimeout", "ready", "readyTimeout", "watchdog", "limits");
+    private static final Set<String> LIMITS_FIELDS = Set.of("memory", "pids", "cpuWeight");
+    /** memory.max and pids.max take up to 2^63 - 1; a smaller ceiling keeps arithmetic on them safe. */
+    private static final long MAX_LIMIT = Long.MAX_VALUE / 2;
     private static final Set<String> RESTART_FIELDS = Set.of("policy", "delay", "maxDelay", "factor", "resetAfter", "burst", "window");
     private static final Set<String> STDIO_FIELDS = Set.of("stdin", "stdout", "stderr");
     /** A day: longer than any sane delay, short enough that arithmetic on it never overflows. */
@@ -117,7 +123,9 @@ public final class JobJson {
         List<FdSpec> fds = fds(object.get("fds"));
         long stopTimeout = number(object, "stopTimeout", 0, MAX_MILLIS, JobSpec.DEFAULT_STOP_TIMEOUT);
         Readiness readiness = readiness(object, fds.size());
-        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness);
+        Limits limits = limits(object.get("limits"));
+        return new JobSpec(exec, args, cwd, envs, user, group, restart, stdio, logBytes, fds, stopTimeout, readiness,
+                limits);
     }
 
     /**
@@ -172,6 +180,21 @@ public final class JobJson {
         };
         if (number < min || number > max) throw new SpecException("field '" + field + "' is out of range (" + min + " to " + max + ")");
         return number;
+    }
+
+    /**
+     * {@code {"memory": bytes, "pids": n, "cpuWeight": 1-10000}}, each optional. A memory limit under a page and a
+     * pids limit of 0 are refused: neither lets the job start at all.
+     */
+    private static Limits limits(Object value) throws SpecException {
+        if (value == null) return Limits.NONE;
+        if (!(value instanceof Map<?, ?> object)) throw new SpecException("field 'limits' must be an object");
+        onlyKnownFields(object, LIMITS_FIELDS, "limits");
+        Long memory = object.get("memory") == null ? null : number(object.get("memory"), "limits.memory", 4096, MAX_LIMIT, 0);
+        Long pids = object.get("pids") == null ? null : number(object.get("pids"), "limits.pids", 1, MAX_LIMIT, 0);
+        Integer cpuWeight = object.get("cpuWeight") == null ? null
+                : (int) number(object.get("cpuWeight"), "limits.cpuWeight", Limits.MIN_CPU_WEIGHT, Limits.MAX_CPU_WEIGHT, 0);
+        return new Limits(memory, pids, cpuWeight);
     }
 
     private static Restart restart(Object value) throws SpecException {
@@ -389,6 +412,28 @@ public final class JobJson {
         return write(generator -> writeJob(generator, job));
     }
 
+    /**
+     * A job's JSON ({@link #job}'s bytes, cached or not) with {@code "usage": {"memory", "pids", "cpuMs"}} added as
+     * its last field: usage changes at every read, so it is spliced in rather than cached with the snapshot.
+     */
+    public static byte[] withUsage(byte[] jobJson, Usage usage) {
+        byte[] tail = write(generator -> {
+            generator.writeStartObject();
+            number(generator, Names.memory, usage.memory());
+            number(generator, Names.pids, usage.pids());
+            number(generator, Names.cpuMs, usage.cpuMs());
+            generator.writeEndObject();
+        });
+        byte[] field = ",\"usage\":".getBytes(StandardCharsets.US_ASCII);
+        int keep = jobJson.length - 1; // the job's closing brace
+        byte[] out = new byte[keep + field.length + tail.length + 1];
+        System.arraycopy(jobJson, 0, out, 0, keep);
+        System.arraycopy(field, 0, out, keep, field.length);
+        System.arraycopy(tail, 0, out, keep + field.length, tail.length);
+        out[out.length - 1] = '}';
+        return out;
+    }
+
     public static byte[] error(String message) {
         return write(generator -> {
             generator.writeStartObject();
@@ -428,6 +473,8 @@ public final class JobJson {
         static final SerializableString burst = new SerializedString("burst");
         static final SerializableString code = new SerializedString("code");
         static final SerializableString coreDumped = new SerializedString("coreDumped");
+        static final SerializableString cpuMs = new SerializedString("cpuMs");
+        static final SerializableString cpuWeight = new SerializedString("cpuWeight");
         static final SerializableString cwd = new SerializedString("cwd");
         static final SerializableString delay = new SerializedString("delay");
         static final SerializableString envs = new SerializedString("envs");
@@ -442,14 +489,18 @@ public final class JobJson {
         static final SerializableString gaveUp = new SerializedString("gaveUp");
         static final SerializableString group = new SerializedString("group");
         static final SerializableString id = new SerializedString("id");
+        static final SerializableString limits = new SerializedString("limits");
         static final SerializableString listen = new SerializedString("listen");
         static final SerializableString logBytes = new SerializedString("logBytes");
         static final SerializableString maxDelay = new SerializedString("maxDelay");
+        static final SerializableString memory = new SerializedString("memory");
         static final SerializableString mode = new SerializedString("mode");
         static final SerializableString name = new SerializedString("name");
         static final SerializableString nextStartAt = new SerializedString("nextStartAt");
+        static final SerializableString oom = new SerializedString("oom");
         static final SerializableString owner = new SerializedString("owner");
         static final SerializableString pid = new SerializedString("pid");
+        static final SerializableString pids = new SerializedString("pids");
         static final SerializableString policy = new SerializedString("policy");
         static final SerializableString ready = new SerializedString("ready");
         static final SerializableString readyAt = new SerializedString("readyAt");
@@ -536,9 +587,10 @@ public final class JobJson {
         out.writeStartObject();
         switch (exit) {
             case ExitStatus.Code(int code) -> number(out, Names.code, code);
-            case ExitStatus.Signaled(int signal, boolean coreDumped) -> {
+            case ExitStatus.Signaled(int signal, boolean coreDumped, boolean oom) -> {
                 string(out, Names.signal, Signal.name(signal));
                 if (coreDumped) bool(out, Names.coreDumped, true);
+                if (oom) bool(out, Names.oom, true);
             }
         }
         if (watchdog) bool(out, Names.watchdog, true);
@@ -613,6 +665,17 @@ public final class JobJson {
             number(out, Names.readyTimeout, readiness.timeout());
             number(out, Names.watchdog, readiness.watchdog());
         }
+        if (!spec.limits().none()) writeLimits(out, spec.limits());
+        out.writeEndObject();
+    }
+
+    /** Only the limits that are set: a spec without any shows no {@code limits} at all. */
+    private static void writeLimits(JsonGenerator out, Limits limits) throws IOException {
+        out.writeFieldName(Names.limits);
+        out.writeStartObject();
+        if (limits.memory() != null) number(out, Names.memory, limits.memory());
+        if (limits.pids() != null) number(out, Names.pids, limits.pids());
+        if (limits.cpuWeight() != null) number(out, Names.cpuWeight, limits.cpuWeight());
         out.writeEndObject();
     }
 

@@ -3,6 +3,7 @@ package jinit.http;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import jinit.api.Job;
+import jinit.api.Usage;
 import jinit.api.JobId;
 import jinit.api.JobSpec;
 import jinit.api.Signal;
@@ -189,7 +190,9 @@ final class Routes implements HttpHandler {
         String wait = query.get("wait");
         if (wait == null) {
             Job job = supervisor.get(id).orElseThrow(() -> new HttpError(404, "no job '" + id + "'"));
-            return Reply.json(200, json(caller, job));
+            // Usage is read afresh from the job's cgroup: only here, so GET /jobs stays a copy of cached bytes.
+            Usage usage = job.running() ? supervisor.usage(id).orElse(null) : null;
+            return Reply.json(200, usage == null ? json(caller, job) : JobJson.withUsage(json(caller, job), usage));
         }
         Predicate<Job> condition = switch (wait) {
             case "running" -> Job::running;

@@ -143,7 +143,7 @@ class JobJsonRate {
         Map<String, Object> out = new LinkedHashMap<>();
         switch (exit) {
             case ExitStatus.Code(int code) -> out.put("code", code);
-            case ExitStatus.Signaled(int signal, boolean core) -> {
+            case ExitStatus.Signaled(int signal, boolean core, boolean oom) -> {
                 out.put("signal", Signal.name(signal));
                 if (core) out.put("coreDumped", true);
             }

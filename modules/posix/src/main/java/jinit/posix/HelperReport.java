@@ -14,6 +14,7 @@ record HelperReport(int step, int errno, String lostBecause) {
     static final int SEARCH = 5;
     static final int CHECK = 6;
     static final int USAGE = 7;
+    static final int CGROUP = 8;
 
     HelperReport(int step, int errno) {
         this(step, errno, null);
@@ -44,6 +45,7 @@ record HelperReport(int step, int errno, String lostBecause) {
             case SEARCH -> ProgramSearch.notFound(request.path(), request.searchPath(), errno, why);
             case CHECK -> new SpawnException(errno, Errno.message("exec", request.path(), why, errno));
             case USAGE -> new SpawnException(errno, "jinit-exec refused its arguments: " + why);
+            case CGROUP -> new SpawnException(errno, Errno.message("join cgroup", null, why, errno));
             default -> new SpawnException(errno, "jinit-exec reported an unknown step " + step + ": " + why);
         };
     }

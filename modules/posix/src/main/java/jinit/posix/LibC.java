@@ -89,6 +89,9 @@ final class LibC {
     private static final Function EPOLL_WAIT = function("epoll_wait", INT, INT, POINTER, INT, INT);
     private static final Function EVENTFD = function("eventfd", INT, INT, INT);
     private static final Function IOCTL = variadic("ioctl", 2, INT, INT, LONG, POINTER);
+    private static final Function ISATTY = function("isatty", INT, INT);
+    /** glibc 2.41 and later (trixie): posix_spawn then starts the child in a cgroup (clone3's CLONE_INTO_CGROUP). */
+    private static final Function SPAWNATTR_SETCGROUP = function("posix_spawnattr_setcgroup_np", INT, POINTER, INT);
     private static final Function SYNC = function("sync", Type.VOID);
     private static final Function REBOOT = function("reboot", INT, INT);
     private static final Function GETRANDOM = function("getrandom", LONG, POINTER, LONG, INT);
@@ -319,6 +322,19 @@ final class LibC {
 
     static int eventfd(int initval, int flags) {
         return (int) EVENTFD.call(initval, flags);
+    }
+
+    static boolean isatty(int fd) {
+        return (int) ISATTY.call(fd) == 1;
+    }
+
+    /** Whether this glibc has {@link #posix_spawnattr_setcgroup_np} (2.41 and later). */
+    static boolean hasSpawnCgroup() {
+        return SPAWNATTR_SETCGROUP.address() != 0;
+    }
+
+    static int posix_spawnattr_setcgroup_np(long attr, int cgroupFd) {
+        return (int) SPAWNATTR_SETCGROUP.call(attr, cgroupFd);
     }
 
     /** ioctl(2) whose argument is a buffer the kernel reads and may write back: {@code arg} is both. */

@@ -106,6 +106,11 @@ public final class Posix {
         LibC.close(fd);
     }
 
+    /** Whether {@code fd} is a terminal (the console included). */
+    public boolean isTerminal(int fd) {
+        return LibC.isatty(fd);
+    }
+
     public boolean isOpen(int fd) {
         return LibC.fcntl(fd, F_GETFD, 0) != -1 || LibC.errno() != Errno.EBADF;
     }

@@ -29,6 +29,8 @@ final class PosixSpawner implements Spawner {
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     private static final short POSIX_SPAWN_SETSID = 0x80;
+    /** glibc 2.41's flag for posix_spawnattr_setcgroup_np's cgroup. */
+    private static final short POSIX_SPAWN_SETCGROUP = 0x100;
     private static final int SIGSET_SIZE = 128;
     private static final byte[] DEV_NULL = "/dev/null\0".getBytes(StandardCharsets.US_ASCII);
     private static final MemoryIO MEMORY = LibC.memory();
@@ -93,7 +95,12 @@ final class PosixSpawner implements Spawner {
 
     @Override
     public int spawn(SpawnRequest request) throws SpawnException {
-        return onSpawnerThread(() -> spawnHere(request));
+        return onSpawnerThread(() -> spawnHere(request, null));
+    }
+
+    @Override
+    public int spawn(SpawnRequest request, Path cgroup) throws SpawnException {
+        return onSpawnerThread(() -> spawnHere(request, cgroup));
     }
 
     /**
@@ -171,18 +178,34 @@ final class PosixSpawner implements Spawner {
         }
     }
 
-    private int spawnHere(SpawnRequest request) throws SpawnException {
+    /**
+     * Straight to the program when it can: a root job with no fds to announce, outside a cgroup or with glibc's
+     * CLONE_INTO_CGROUP at hand. Otherwise through jinit-exec, which also joins the cgroup on older glibc.
+     */
+    private int spawnHere(SpawnRequest request, Path cgroup) throws SpawnException {
         requireIntact();
-        return request.throughHelper() ? spawnThroughHelper(request) : spawnDirectly(request);
+        boolean direct = !request.throughHelper() && (cgroup == null || LibC.hasSpawnCgroup());
+        return direct ? spawnDirectly(request, cgroup) : spawnThroughHelper(request, cgroup);
     }
 
-    /** A root job: searched as root here, started with posix_spawn's own chdir. */
-    private int spawnDirectly(SpawnRequest request) throws SpawnException {
+    /** A root job: searched as root here, started with posix_spawn's own chdir (and its cgroup, when given). */
+    private int spawnDirectly(SpawnRequest request, Path cgroup) throws SpawnException {
         String path = request.searchPath() == null ? request.path()
                 : ProgramSearch.resolve(request.path(), request.cwd(), request.searchPath());
         arguments.fill(path, request.argv(), request.envp(), request.cwd());
         FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), request.passFds());
-        int err = spawn(plan, request.cwd() == null ? 0 : arguments.cwd());
+        int cgroupFd = -1;
+        if (cgroup != null) {
+            // O_RDONLY opens a directory too; O_DIRECTORY's value differs between x86_64 and aarch64.
+            cgroupFd = LibC.open(cgroup.toString(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
+            if (cgroupFd < 0) throw failure("open cgroup", cgroup.toString(), LibC.errno());
+        }
+        int err;
+        try {
+            err = spawn(plan, request.cwd() == null ? 0 : arguments.cwd(), cgroupFd);
+        } finally {
+            if (cgroupFd >= 0) LibC.close(cgroupFd);
+        }
         if (err != 0) {
             throw spawnFailure(request, path, err);
         }
@@ -194,7 +217,7 @@ final class PosixSpawner implements Spawner {
      * pipe whether the ids, the directory and the program were all right. The pipe's write end becomes the
      * child's first fd after the passed ones, and jinit-exec marks it close-on-exec, so the job never sees it.
      */
-    private int spawnThroughHelper(SpawnRequest request) throws SpawnException {
+    private int spawnThroughHelper(SpawnRequest request, Path cgroup) throws SpawnException {
         Path helperPath = helper();
         FdPair pipe;
         try {
@@ -205,12 +228,12 @@ final class PosixSpawner implements Spawner {
         int reportFd = 3 + request.passFds().size();
         int pid;
         try {
-            arguments.fill(helperPath.toString(), helperArgv(request, reportFd), request.envp(), null);
+            arguments.fill(helperPath.toString(), helperArgv(request, reportFd, cgroup), request.envp(), null);
             // The report pipe is planned as one more passed fd, so no other dup2 can overwrite it first.
             List<Integer> passFds = new ArrayList<>(request.passFds());
             passFds.add(pipe.writeFd());
             FdPlan plan = FdPlan.of(request.stdin(), request.stdout(), request.stderr(), passFds);
-            int err = spawn(plan, 0);
+            int err = spawn(plan, 0, -1);
             if (err != 0) {
                 throw failure("exec", helperPath.toString(), err);
             }
@@ -233,9 +256,10 @@ final class PosixSpawner implements Spawner {
     }
 
     /** jinit-exec's options: see its source for what each does. */
-    private static List<String> helperArgv(SpawnRequest request, int reportFd) {
+    private static List<String> helperArgv(SpawnRequest request, int reportFd, Path cgroup) {
         List<String> argv = new ArrayList<>(request.argv().size() + 16);
         argv.add("jinit-exec");
+        if (cgroup != null) argv.addAll(List.of("-c", cgroup.toString()));
         Credentials ids = request.credentials();
         if (ids != null) {
             argv.addAll(List.of("-u", Integer.toString(ids.uid()), "-g", Integer.toString(ids.gid())));
@@ -289,9 +313,18 @@ final class PosixSpawner implements Spawner {
         return pid;
     }
 
-    /** posix_spawn with this plan, in {@code cwd} (an address; 0 keeps the JVM's). */
-    private int spawn(FdPlan plan, long cwd) {
-        LibC.posix_spawnattr_setflags(attr, (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+    /**
+     * posix_spawn with this plan, in {@code cwd} (an address; 0 keeps the JVM's), in the cgroup directory open as
+     * {@code cgroupFd} (-1: the JVM's own).
+     */
+    private int spawn(FdPlan plan, long cwd, int cgroupFd) {
+        short flags = (short) (POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        if (cgroupFd >= 0) {
+            int err = LibC.posix_spawnattr_setcgroup_np(attr, cgroupFd);
+            if (err != 0) return err;
+            flags |= POSIX_SPAWN_SETCGROUP;
+        }
+        LibC.posix_spawnattr_setflags(attr, flags);
         int err = LibC.posix_spawn_file_actions_init(fileActions);
         if (err != 0) {
             return err;

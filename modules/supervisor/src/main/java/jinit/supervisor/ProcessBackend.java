@@ -1,6 +1,7 @@
 package jinit.supervisor;
 
 import jinit.api.JobSpec;
+import jinit.api.Usage;
 
 /**
  * How the supervisor reaches processes. The real one spawns with posix_spawn; tests use a simulated
@@ -25,6 +26,43 @@ public interface ProcessBackend {
 
     /** The job is gone for good (deleted or replaced): close what was held for it across restarts. */
     default void forget(String id) {}
+
+    /**
+     * Whether the job's last start gave it a terminal (or the console) as stdin, stdout or stderr. A stop then sends
+     * HUP and CONT along with TERM, as systemd's {@code SendSIGHUP=} does for sessions: an interactive shell ignores
+     * TERM but not a hangup.
+     */
+    default boolean onTerminal(String id) {
+        return false;
+    }
+
+    /**
+     * Kills every process in the job's cgroup (cgroup.kill), setsid ones included, and returns true; false when
+     * the job has no cgroup (cgroups unavailable), so the caller signals the process group instead.
+     */
+    default boolean killTree(String id) {
+        return false;
+    }
+
+    /** What the job's cgroup counts now, or null without cgroups. Called for a running job, under no lock. */
+    default Usage usage(String id) {
+        return null;
+    }
+
+    /**
+     * Whether the kernel's OOM killer killed a process of the job since its last start (its cgroup's oom_kill count
+     * rose). Called once the job's process has ended.
+     */
+    default boolean oomKilled(String id) {
+        return false;
+    }
+
+    /**
+     * The job has ended and no restart is pending. What its runs shared may go while the row stays (an empty cgroup:
+     * the kernel's memory for it is worth more than a directory kept for a DELETE), but nothing a restart or a
+     * replacement would need ({@link #forget} is for that). Called under the supervisor's lock: must be quick.
+     */
+    default void ended(String id) {}
 
     /** A launch that is ready to go. */
     interface PreparedLaunch {

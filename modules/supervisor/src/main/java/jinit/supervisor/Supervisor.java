@@ -6,6 +6,7 @@ import jinit.api.JobId;
 import jinit.api.JobSpec;
 import jinit.api.JobState;
 import jinit.api.Readiness;
+import jinit.api.Usage;
 import jinit.api.Signal;
 import jinit.supervisor.JobException.Reason;
 
@@ -301,11 +302,17 @@ public final class Supervisor implements Notifications {
                 case JobState.Backoff(ExitStatus lastExit, Instant exitedAt, Instant next) -> {
                     job.cancelTimer();
                     job.state = new JobState.Exited(lastExit, exitedAt, false);
+                    backend.ended(id);
                     changed(job);
                 }
                 case JobState.Running(int pid) -> {
                     job.stopRequested = true;
                     signalGroup(pid, Signal.TERM);
+                    if (backend.onTerminal(id)) {
+                        // What a hangup of its terminal would do; CONT wakes a stopped job to take both.
+                        signalGroup(pid, Signal.HUP);
+                        signalGroup(pid, Signal.CONT);
+                    }
                     if (job.timer == null) {
                         long incarnation = job.incarnation;
                         job.timer = scheduler.after(timeoutMillis, () -> killIfStillRunning(id, incarnation));
@@ -325,6 +332,7 @@ public final class Supervisor implements Notifications {
             if (job != null && job.incarnation == incarnation && job.state instanceof JobState.Running(int pid)) {
                 job.timer = null;
                 job.log.marker("stop timeout passed; sending KILL");
+                backend.killTree(id); // the whole cgroup, when there is one: what left the group dies too
                 signalGroup(pid, Signal.KILL);
             }
         } finally {
@@ -405,6 +413,13 @@ public final class Supervisor implements Notifications {
             Instant now = clock.instant();
             job.cancelTimer();
             job.cancelReadinessTimer();
+            // A stopped job's other processes (a setsid daemon it started, say) go with it, as with systemd's
+            // KillMode=control-group; a job that merely ended keeps them until its restart, replacement or DELETE.
+            if (job.stopRequested || !acceptingJobs) backend.killTree(job.id);
+            if (status instanceof ExitStatus.Signaled(int signal, boolean core, boolean oom) && !oom
+                    && signal == Signal.KILL && backend.oomKilled(job.id)) {
+                status = new ExitStatus.Signaled(signal, core, true);
+            }
             // resetAfter counts from ready (for a job without a protocol, that is its start); never ready: no uptime.
             long uptime = job.readyAt == null ? 0 : now.toEpochMilli() - job.readyAt.toEpochMilli();
             var decision = job.restarts.onExit(status, now.toEpochMilli(), uptime, job.signalledByApi,
@@ -425,9 +440,13 @@ public final class Supervisor implements Notifications {
      */
     private void settle(JobRecord job, ExitStatus status, Instant exitedAt, Instant now, RestartTracker.Decision decision) {
         switch (decision) {
-            case RestartTracker.Decision.Stay() -> job.state = new JobState.Exited(status, exitedAt, false);
+            case RestartTracker.Decision.Stay() -> {
+                job.state = new JobState.Exited(status, exitedAt, false);
+                backend.ended(job.id);
+            }
             case RestartTracker.Decision.GiveUp() -> {
                 job.state = new JobState.Exited(status, exitedAt, true);
+                backend.ended(job.id);
                 job.log.marker("giving up: the restart limit of " + job.spec.restart().burst() + " within "
                         + job.spec.restart().window() + " ms is reached");
             }
@@ -465,6 +484,7 @@ public final class Supervisor implements Notifications {
             }
             if (!acceptingJobs) {
                 job.state = new JobState.Exited(lastExit, exitedAt, false);
+                backend.ended(id);
                 changed(job);
                 return;
             }
@@ -706,7 +726,9 @@ public final class Supervisor implements Notifications {
         lock.lock();
         try {
             for (JobRecord job : jobs.values()) {
-                if (job.state instanceof JobState.Running(int pid)) signalGroup(pid, signal);
+                if (!(job.state instanceof JobState.Running(int pid))) continue;
+                if (signal == Signal.KILL) backend.killTree(job.id);
+                signalGroup(pid, signal);
             }
         } finally {
             lock.unlock();
@@ -721,6 +743,18 @@ public final class Supervisor implements Notifications {
         if (!lock.tryLock(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS)) return false;
         lock.unlock();
         return true;
+    }
+
+    /** What a running job's cgroup counts now; empty for a job that is not running, or without cgroups. */
+    public Optional<Usage> usage(String id) {
+        lock.lock();
+        try {
+            JobRecord job = jobs.get(id);
+            if (job == null || !(job.state instanceof JobState.Running)) return Optional.empty();
+        } finally {
+            lock.unlock();
+        }
+        return Optional.ofNullable(backend.usage(id));
     }
 
     /** How many processes that were no job's have been reaped since this supervisor began. */
