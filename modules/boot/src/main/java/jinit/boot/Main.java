@@ -118,6 +118,9 @@ public final class Main {
             }
         }
         if (cgroups == null) Console.log("cgroups unavailable, jobs run without them and a spec with limits is refused: " + noCgroupsBecause);
+        Map<String, Object> cgroupStatus = cgroups == null
+                ? Map.of("available", false, "reason", noCgroupsBecause)
+                : Map.of("available", true, "root", cgroupRoot.toString(), "controllers", cgroups.controllers().stream().sorted().toList());
         PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log,
                 cgroups, noCgroupsBecause);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
@@ -145,6 +148,7 @@ public final class Main {
                 Map<String, Object> status = new LinkedHashMap<>();
                 status.put("pid1", pid1);
                 status.put("watchdog", watchdog.get().status());
+                status.put("cgroups", cgroupStatus);
                 return status;
             }
         };

@@ -372,7 +372,9 @@ class AccessMatrixTest {
     void everyoneSeesTheSameSystemStatusAndItHoldsNoSecret() throws Exception {
         // Off PID 1 and with no device named, no watchdog: the answer says so and why, to root and to anyone.
         Map<String, Object> expected = Map.of("pid1", false,
-                "watchdog", Map.of("armed", false, "reason", "not PID 1, and no device named in JINIT_WATCHDOG"));
+                "watchdog", Map.of("armed", false, "reason", "not PID 1, and no device named in JINIT_WATCHDOG"),
+                "cgroups", Map.of("available", false,
+                        "reason", "init has none: off PID 1 it needs a delegated cgroup2 directory (--cgroup or JINIT_CGROUP)"));
         for (Who who : List.of(Who.ROOT, Who.USER, Who.NOBODY, Who.USER_WITH_TOKEN)) {
             Answer answer = call(who, "GET", "/system", null);
             assertEquals(200, answer.status(), () -> who + ": " + answer);
