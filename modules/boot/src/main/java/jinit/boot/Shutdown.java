@@ -2,6 +2,7 @@ package jinit.boot;
 
 import jinit.api.Signal;
 import jinit.http.ApiServer;
+import jinit.posix.MountFlags;
 import jinit.posix.Posix;
 import jinit.posix.PosixException;
 import jinit.posix.RebootCommand;
@@ -12,6 +13,8 @@ import jinit.watchdog.Watchdog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
@@ -105,9 +108,10 @@ final class Shutdown {
             awaitNoChildren(STRAY_STOP_TIMEOUT_MS);
             // No job's log or event tells of them, so here is where a user sees how many there were.
             Console.log("orphans reaped since start: " + supervisor.orphansReaped() + " (adopted processes that were no job)");
-            Console.log("step 5/5: sync");
+            Console.log(pid1 ? "step 5/5: sync, then disks read-only" : "step 5/5: sync");
             watchdog.shutdownStep("5/5 sync", SYNC_BUDGET_MS);
             posix.sync();
+            if (pid1) remountDisksReadOnly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable e) {
@@ -145,6 +149,69 @@ final class Shutdown {
                 Console.log("reboot failed: " + e.getMessage() + "; staying up");
             }
         }
+    }
+
+    /**
+     * Every filesystem on a block device, deepest first, read-only: a flashed root (disk.img's ext4) is then clean at
+     * power-off, with no journal to replay and nothing for fsck, as systemd-shutdown leaves it. Every process but init is
+     * gone by now, so only init's own open files could make the kernel answer EBUSY; that is logged and survived.
+     */
+    private void remountDisksReadOnly() {
+        if (!machinesInit()) {
+            Console.log("PID 1 of a PID namespace, not the machine's: leaving its filesystems as they are");
+            return;
+        }
+        List<String> targets;
+        try {
+            targets = Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+                    .map(line -> line.split(" "))
+                    .filter(fields -> fields.length > 3 && fields[0].startsWith("/dev/")
+                            && List.of(fields[3].split(",")).contains("rw"))
+                    .map(fields -> unescapeMountPath(fields[1]))
+                    .sorted(Comparator.comparingInt(String::length).reversed())
+                    .toList();
+        } catch (IOException | RuntimeException e) {
+            Console.log("cannot read /proc/self/mounts, leaving disks as they are: " + e.getMessage());
+            return;
+        }
+        for (String target : targets) {
+            try {
+                posix.mount(null, target, null, MountFlags.MS_REMOUNT | MountFlags.MS_RDONLY, null);
+                Console.log("remounted " + target + " read-only");
+            } catch (PosixException e) {
+                Console.log("could not remount " + target + " read-only: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The kernel's fixed inode of the initial PID namespace (PROC_PID_INIT_INO). */
+    private static final String INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
+    /**
+     * Whether this PID 1 is the machine's, not a container's or a test's (unshare --pid): a read-only remount acts on
+     * the filesystem itself, in every mount namespace, so one in a namespace would take the host's disk away.
+     */
+    private static boolean machinesInit() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().equals(INITIAL_PID_NAMESPACE);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** /proc/self/mounts writes a space, tab, newline or backslash in a path as a 3-digit octal escape. */
+    static String unescapeMountPath(String field) {
+        StringBuilder path = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
+                path.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                path.append(c);
+            }
+        }
+        return path.toString();
     }
 
     private void killAll(int signal) {
