@@ -118,9 +118,15 @@ public final class Main {
             }
         }
         if (cgroups == null) Console.log("cgroups unavailable, jobs run without them and a spec with limits is refused: " + noCgroupsBecause);
-        Map<String, Object> cgroupStatus = cgroups == null
-                ? Map.of("available", false, "reason", noCgroupsBecause)
-                : Map.of("available", true, "root", cgroupRoot.toString(), "controllers", cgroups.controllers().stream().sorted().toList());
+        // Ordered, so GET /system prints the same bytes on every boot.
+        Map<String, Object> cgroupStatus = new LinkedHashMap<>();
+        cgroupStatus.put("available", cgroups != null);
+        if (cgroups == null) {
+            cgroupStatus.put("reason", noCgroupsBecause);
+        } else {
+            cgroupStatus.put("root", cgroupRoot.toString());
+            cgroupStatus.put("controllers", cgroups.controllers().stream().sorted().toList());
+        }
         PosixProcesses processes = new PosixProcesses(posix, accounts, OutputPump.start(posix), environment, Console::log,
                 cgroups, noCgroupsBecause);
         Supervisor supervisor = new Supervisor(processes, InstantSource.system(), Scheduler.system(), MAX_JOBS,
