@@ -90,12 +90,12 @@ final class SocketOwners {
         }
     }
 
-    /** A kept socket, or a new one; the first call opens the spares too. */
+    /** A kept socket, or a new one; the first call fills the pool, so the socket it takes comes back to a full one. */
     private int takeSocket() {
         synchronized (idleSockets) {
             if (!filled) {
                 filled = true;
-                for (int i = 1; i < KEPT_SOCKETS; i++) {
+                for (int i = 0; i < KEPT_SOCKETS; i++) {
                     int spare = LibC.socket(SocketConstants.AF_NETLINK, SocketConstants.SOCK_DGRAM | SocketConstants.SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
                     if (spare >= 0) idleSockets.addFirst(spare);
                 }
