@@ -19,7 +19,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,7 +35,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.stream.Stream;
 import jinit.boot.FuzzCases.Case;
 import net.jqwik.api.Example;
 import net.jqwik.api.RandomGenerator;
@@ -103,8 +101,7 @@ class ApiFuzzTest {
 
     private static void run(Daemon daemon) throws Exception {
         String wrongToken = "f".repeat(daemon.token().length());
-        warmUp(daemon);
-        Usage baseline = Usage.settled(daemon.pid());
+        DaemonUsage baseline = DaemonUsage.atRestAfterWarmUp(daemon);
         System.out.printf("fuzz: seed %d (-Djinit.fuzz.seed), %d requests from %d clients; daemon pid %d at rest: %s%n",
                 SEED, REQUESTS, CLIENTS, daemon.pid(), baseline);
 
@@ -182,9 +179,9 @@ class ApiFuzzTest {
         }
         Eventually.await("the daemon to have no child process", daemon::children, List::isEmpty);
         // What the fuzzing used, it gave back.
-        Usage after;
+        DaemonUsage after;
         try {
-            after = Usage.await(daemon.pid(), baseline, SETTLE);
+            after = DaemonUsage.await(daemon.pid(), baseline, SETTLE);
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n  the daemon's threads: " + threadDump(daemon), e);
         }
@@ -244,43 +241,6 @@ class ApiFuzzTest {
         String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
-    }
-
-    /** A request of each kind first, so that the baseline counts what the daemon keeps once it has served anything. */
-    private static void warmUp(Daemon daemon) throws Exception {
-        for (int i = 0; i < 20; i++) {
-            daemon.put("/job/warm-" + i, "{\"exec\":\"/bin/true\"}");
-            daemon.get("/jobs");
-            daemon.get("/job/warm-" + i + "/log?follow=1");
-            daemon.request("POST", "/job", Map.of("Content-Type", "text/plain"), "x".getBytes(StandardCharsets.UTF_8));
-            try (Http.Connection connection = Http.Connection.open(daemon.address())) {
-                connection.stream("GET", "/events?since=0", Map.of()).close();
-            }
-        }
-        for (int i = 0; i < 20; i++) {
-            daemon.awaitEnded("warm-" + i);
-            daemon.delete("/job/warm-" + i);
-        }
-        // A stop of a running job starts the supervisor's scheduler thread (the KILL timer), once and for good.
-        daemon.put("/job/warm-stop", "{\"exec\":\"/bin/sleep\",\"args\":[\"1000\"]}");
-        daemon.request("POST", "/job/warm-stop/stop?timeout=10000", Map.of(), null);
-        daemon.delete("/job/warm-stop");
-        // A body that comes late parks the handler's virtual thread on its socket: the JDK then starts its I/O
-        // pollers (a MasterPoller thread and an epoll fd per poller), once and for good.
-        byte[] head = "POST /job HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{"
-                .getBytes(StandardCharsets.US_ASCII);
-        List<Connection> slow = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            Connection connection = new Connection(daemon);
-            connection.write(head);
-            slow.add(connection);
-        }
-        Thread.sleep(300);
-        for (Connection connection : slow) {
-            connection.write("}".getBytes(StandardCharsets.US_ASCII));
-            assertEquals(400, connection.read(false).status());
-            connection.close();
-        }
     }
 
     /** Deletes ended jobs as they come, so that the table never fills (16,384 jobs), and counts them. */
@@ -583,99 +543,6 @@ class ApiFuzzTest {
         @Override
         public void close() throws IOException {
             socket.close();
-        }
-    }
-
-    // ---- what the daemon holds ----
-
-    /** The daemon's open fds (fd -> what it is) and threads (tid -> name), from /proc. */
-    record Usage(Map<Integer, String> fds, Map<Integer, String> threads) {
-        static Usage of(int pid) throws IOException {
-            Path proc = Path.of("/proc", Integer.toString(pid));
-            Map<Integer, String> fds = new TreeMap<>();
-            try (Stream<Path> entries = Files.list(proc.resolve("fd"))) {
-                for (Path fd : entries.toList()) {
-                    try {
-                        fds.put(Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
-                    } catch (IOException closedMeanwhile) {
-                        // gone between the listing and the read
-                    }
-                }
-            }
-            Map<Integer, String> threads = new TreeMap<>();
-            try (Stream<Path> entries = Files.list(proc.resolve("task"))) {
-                for (Path task : entries.toList()) {
-                    try {
-                        threads.put(Integer.parseInt(task.getFileName().toString()), Files.readString(task.resolve("comm")).strip());
-                    } catch (IOException endedMeanwhile) {
-                        // gone between the listing and the read
-                    }
-                }
-            }
-            return new Usage(fds, threads);
-        }
-
-        /** Once two readings a second apart agree: the daemon at rest. */
-        static Usage settled(int pid) throws Exception {
-            Usage[] last = {of(pid)};
-            return Eventually.await("the daemon to be at rest", Duration.ofSeconds(60), () -> {
-                Thread.sleep(1000);
-                Usage now = of(pid);
-                boolean same = now.fds.size() == last[0].fds.size() && now.threads.size() == last[0].threads.size();
-                last[0] = now;
-                return same ? now : null;
-            }, usage -> usage != null);
-        }
-
-        /** Waits until the fds and threads are as many as at {@code baseline}, and says which are not if they never are. */
-        static Usage await(int pid, Usage baseline, Duration patience) throws Exception {
-            long deadline = System.nanoTime() + patience.toNanos();
-            while (true) {
-                Usage now = of(pid);
-                if (now.fds.size() <= baseline.fds.size() && now.threads.size() <= baseline.threads.size()) return now;
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("after " + patience.toSeconds() + " s the daemon holds " + now + ", at rest it held "
-                            + baseline + "\n  fds now and not then: " + more(now.fds, baseline.fds)
-                            + "\n  threads now and not then: " + more(now.threads, baseline.threads)
-                            + "\n  sockets now and not then: " + sockets(now.fds, baseline.fds));
-                }
-                Thread.sleep(500);
-            }
-        }
-
-        /** What {@code now} has beyond {@code then}, by kind: "socket x3", "ForkJoinPool-1- x2". */
-        private static Map<String, Integer> more(Map<Integer, String> now, Map<Integer, String> then) {
-            Map<String, Integer> counts = new LinkedHashMap<>();
-            now.values().forEach(v -> counts.merge(kind(v), 1, Integer::sum));
-            then.values().forEach(v -> counts.merge(kind(v), -1, Integer::sum));
-            counts.values().removeIf(n -> n <= 0);
-            return counts;
-        }
-
-        /** The /proc/net lines of the sockets among {@code now} that were not in {@code then}. */
-        private static List<String> sockets(Map<Integer, String> now, Map<Integer, String> then) throws IOException {
-            List<String> lines = new ArrayList<>();
-            for (Map.Entry<Integer, String> fd : now.entrySet()) {
-                if (!fd.getValue().startsWith("socket:") || then.containsValue(fd.getValue())) continue;
-                String inode = fd.getValue().replaceAll("\\D", "");
-                String found = "fd " + fd.getKey() + ": inode " + inode + " in no table";
-                for (String table : List.of("tcp", "tcp6", "udp", "udp6", "unix", "netlink")) {
-                    for (String line : Files.readAllLines(Path.of("/proc/net", table))) {
-                        if (List.of(line.trim().split("\\s+")).contains(inode)) found = "fd " + fd.getKey() + " " + table + ": " + line.trim();
-                    }
-                }
-                lines.add(found);
-            }
-            return lines;
-        }
-
-        private static String kind(String what) {
-            return what.replaceAll("\\[\\d+]|\\d+$", "");
-        }
-
-        @Override
-        public String toString() {
-            return fds.size() + " fds, " + threads.size() + " threads";
         }
     }
 }

@@ -42,12 +42,13 @@ class ConnectionLimitsTest {
 
     private static Daemon daemon;
 
-    private static int fdsAtStart;
+    /** What the daemon holds at rest once warmed up: a fresh daemon opens the JDK's I/O pollers at the first slow request. */
+    private static DaemonUsage atRest;
 
     @BeforeAll
     static void startDaemon() throws Exception {
         daemon = Daemon.start();
-        fdsAtStart = ProcFs.fds(daemon.pid()).size();
+        atRest = DaemonUsage.atRestAfterWarmUp(daemon);
     }
 
     /**
@@ -57,8 +58,7 @@ class ConnectionLimitsTest {
      */
     @AfterEach
     void serverLetGoOfEveryConnection() throws Exception {
-        Eventually.await("the daemon's connections to be given back (" + fdsAtStart + " fds at start)",
-                () -> ProcFs.fds(daemon.pid()).size(), fds -> fds <= fdsAtStart + 4);
+        DaemonUsage.awaitFds(daemon.pid(), atRest, 4, Eventually.PATIENCE);
     }
 
     @AfterAll

@@ -117,6 +117,9 @@ final class Daemon implements AutoCloseable {
         // The image's behaviour-changing flags (jlink/link).
         argv.addAll(List.of("--enable-native-access=org.jnrproject.jffi", "-Dsun.net.httpserver.nodelay=true"));
         execHelper().ifPresent(helper -> argv.add("-D" + Posix.EXEC_HELPER_PROPERTY + "=" + helper));
+        // -Djinit.it.daemonJvmOptions="-XX:ActiveProcessorCount=8" plays a CI machine bigger than this one.
+        String extra = System.getProperty("jinit.it.daemonJvmOptions", "").strip();
+        if (!extra.isEmpty()) argv.addAll(List.of(extra.split("\\s+")));
         argv.addAll(config.jvmOptions());
         argv.addAll(List.of("-m", "jinit.boot/jinit.boot.Main", "--port", "0"));
         // A token file of its own: daemons running side by side must not overwrite each other's (or the host's).
