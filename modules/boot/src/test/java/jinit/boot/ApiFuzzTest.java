@@ -378,7 +378,7 @@ class ApiFuzzTest {
 
         /** A connection that sends a little and then nothing; the oldest are closed as new ones come. */
         private void park(Case.HalfOpen halfOpen) throws IOException {
-            Socket socket = connect(daemon);
+            Socket socket = daemon.connect();
             abortively(socket);
             socket.getOutputStream().write(halfOpen.bytes());
             parked.addLast(socket);
@@ -445,10 +445,6 @@ class ApiFuzzTest {
         socket.setSoLinger(true, 0);
     }
 
-    static Socket connect(Daemon daemon) throws IOException {
-        return new Socket(daemon.address().getAddress(), daemon.address().getPort());
-    }
-
     /** One answer: its status, lower-cased headers and body (empty for a stream, which is not read). */
     record Answer(int status, Map<String, String> headers, byte[] body, boolean streaming) {
         String header(String name) {
@@ -470,7 +466,7 @@ class ApiFuzzTest {
         private final OutputStream out;
 
         Connection(Daemon daemon) throws IOException {
-            socket = connect(daemon);
+            socket = daemon.connect();
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(ANSWER_TIMEOUT_MS);
             abortively(socket);

@@ -9,6 +9,7 @@ import jinit.posix.Posix;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -207,6 +208,11 @@ final class Daemon implements AutoCloseable {
 
     InetSocketAddress address() {
         return address;
+    }
+
+    /** A plain TCP connection to the API, for a test that writes its requests byte by byte. */
+    Socket connect() throws IOException {
+        return new Socket(address.getAddress(), address.getPort());
     }
 
     String baseUrl() {

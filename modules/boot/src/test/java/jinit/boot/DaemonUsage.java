@@ -55,7 +55,7 @@ record DaemonUsage(Map<Integer, String> fds, Map<Integer, String> threads) {
         List<Socket> slow = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
-                Socket socket = new Socket(daemon.address().getAddress(), daemon.address().getPort());
+                Socket socket = daemon.connect();
                 socket.setSoTimeout(15_000);
                 socket.getOutputStream().write(head);
                 slow.add(socket);
